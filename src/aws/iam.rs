@@ -1,0 +1,282 @@
+//! IAM users and roles: a customer-managed policy under `/jit/`, tagged with the
+//! request, attached to the principal; removal detaches it everywhere and deletes it.
+
+use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::Client;
+use serde_json::json;
+
+use super::{classify, is_code, GrantError};
+use crate::request::{Grant, Request, Target};
+
+pub const PATH: &str = "/jit/";
+pub const TAG_REQUEST: &str = "aws-jit:request-id";
+pub const TAG_SHA: &str = "aws-jit:policy-sha256";
+
+pub struct IamGrantor {
+    client: Client,
+}
+
+fn tag(k: &str, v: &str) -> Result<Tag, GrantError> {
+    Tag::builder()
+        .key(k)
+        .value(v)
+        .build()
+        .map_err(|e| GrantError::Refused(format!("tag {k}: {e}")))
+}
+
+/// IAM tag values allow letters, digits, white space and `_.:/=+-@`.
+fn tag_value(v: &str) -> String {
+    v.chars()
+        .map(|c| if c.is_alphanumeric() || " _.:/=+-@".contains(c) { c } else { '_' })
+        .take(256)
+        .collect()
+}
+
+impl IamGrantor {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        IamGrantor { client: Client::new(sdk) }
+    }
+
+    pub async fn attach(&self, r: &Request) -> Result<Grant, GrantError> {
+        let policy = r
+            .policy
+            .as_ref()
+            .ok_or_else(|| GrantError::Refused(format!("request {} has no policy to attach", r.id)))?;
+        let sha = r.approved_sha256.clone().unwrap_or_default();
+        // Fail before creating anything when the principal does not exist.
+        match &r.target {
+            Target::IamUser { name } => {
+                self.client
+                    .get_user()
+                    .user_name(name)
+                    .send()
+                    .await
+                    .map_err(|e| classify(&format!("IAM user {name}"), e))?;
+            }
+            Target::IamRole { name } => {
+                self.client
+                    .get_role()
+                    .role_name(name)
+                    .send()
+                    .await
+                    .map_err(|e| classify(&format!("IAM role {name}"), e))?;
+            }
+            Target::Sso { .. } => return Err(GrantError::Refused("not an IAM target".into())),
+        }
+        let created = self
+            .client
+            .create_policy()
+            .path(PATH)
+            .policy_name(&r.policy_name)
+            .policy_document(crate::digest::canonical_json(policy))
+            .description(format!("aws-jit grant {} for {}", r.id, r.requester).chars().take(1000).collect::<String>())
+            .tags(tag(TAG_REQUEST, &r.id)?)
+            .tags(tag(TAG_SHA, &sha)?)
+            .tags(tag("aws-jit:requester", &tag_value(&r.requester))?)
+            .tags(tag(
+                "aws-jit:expires-at",
+                &r.expires_at.map(|t| t.to_string()).unwrap_or_default(),
+            )?)
+            .send()
+            .await;
+        let arn = match created {
+            Ok(out) => out
+                .policy
+                .and_then(|p| p.arn)
+                .ok_or_else(|| GrantError::Backend("CreatePolicy returned no ARN".into()))?,
+            Err(e) if is_code(&e, "EntityAlreadyExists") => {
+                // A previous attempt got this far: adopt the policy only if it is ours.
+                let arn = self.find(&r.policy_name).await?.ok_or_else(|| {
+                    GrantError::Refused(format!(
+                        "a policy named {} already exists outside {PATH}; pick another --policy-name",
+                        r.policy_name
+                    ))
+                })?;
+                let tags = self.tags(&arn).await?;
+                let owner = tags.iter().find(|(k, _)| k == TAG_REQUEST).map(|(_, v)| v.as_str());
+                let hash = tags.iter().find(|(k, _)| k == TAG_SHA).map(|(_, v)| v.as_str());
+                if owner != Some(r.id.as_str()) || hash != Some(sha.as_str()) {
+                    return Err(GrantError::Refused(format!(
+                        "policy {arn} already exists and belongs to another request or holds another document; \
+                         pick another --policy-name"
+                    )));
+                }
+                arn
+            }
+            Err(e) => return Err(classify("CreatePolicy", e)),
+        };
+        match &r.target {
+            Target::IamUser { name } => self
+                .client
+                .attach_user_policy()
+                .user_name(name)
+                .policy_arn(&arn)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("AttachUserPolicy", e))?,
+            Target::IamRole { name } => self
+                .client
+                .attach_role_policy()
+                .role_name(name)
+                .policy_arn(&arn)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("AttachRolePolicy", e))?,
+            Target::Sso { .. } => {}
+        }
+        Ok(Grant {
+            policy_arn: Some(arn),
+            details: json!({"path": PATH, "policy_name": r.policy_name}),
+        })
+    }
+
+    /// Detach from every principal (ours first), delete non-default versions, delete.
+    pub async fn remove(&self, r: &Request) -> Result<(), GrantError> {
+        let arn = match r.grant.as_ref().and_then(|g| g.policy_arn.clone()) {
+            Some(arn) => arn,
+            // Attach may have crashed before recording the ARN: look it up by name and
+            // only touch it when its tag says it is this request's.
+            None => match self.find(&r.policy_name).await? {
+                Some(arn) => {
+                    let tags = self.tags(&arn).await.or_else(not_found_is_empty)?;
+                    if !tags.iter().any(|(k, v)| k == TAG_REQUEST && v == &r.id) {
+                        return Ok(());
+                    }
+                    arn
+                }
+                None => return Ok(()),
+            },
+        };
+        self.detach_everywhere(&arn).await?;
+        let versions = self.client.list_policy_versions().policy_arn(&arn).send().await;
+        match versions {
+            Ok(out) => {
+                for v in out.versions() {
+                    if v.is_default_version() {
+                        continue;
+                    }
+                    if let Some(id) = v.version_id() {
+                        match self.client.delete_policy_version().policy_arn(&arn).version_id(id).send().await {
+                            Ok(_) => {}
+                            Err(e) if is_code(&e, "NoSuchEntity") => {}
+                            Err(e) => return Err(classify("DeletePolicyVersion", e)),
+                        }
+                    }
+                }
+            }
+            Err(e) if is_code(&e, "NoSuchEntity") => return Ok(()),
+            Err(e) => return Err(classify("ListPolicyVersions", e)),
+        }
+        match self.client.delete_policy().policy_arn(&arn).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if is_code(&e, "NoSuchEntity") => Ok(()),
+            Err(e) => Err(as_retryable(classify("DeletePolicy", e))),
+        }
+    }
+
+    async fn detach_everywhere(&self, arn: &str) -> Result<(), GrantError> {
+        let mut marker: Option<String> = None;
+        loop {
+            let out = match self
+                .client
+                .list_entities_for_policy()
+                .policy_arn(arn)
+                .set_marker(marker.clone())
+                .send()
+                .await
+            {
+                Ok(o) => o,
+                Err(e) if is_code(&e, "NoSuchEntity") => return Ok(()),
+                Err(e) => return Err(as_retryable(classify("ListEntitiesForPolicy", e))),
+            };
+            for u in out.policy_users() {
+                if let Some(name) = u.user_name() {
+                    ok_if_gone(self.client.detach_user_policy().user_name(name).policy_arn(arn).send().await, "DetachUserPolicy")?;
+                }
+            }
+            for role in out.policy_roles() {
+                if let Some(name) = role.role_name() {
+                    ok_if_gone(self.client.detach_role_policy().role_name(name).policy_arn(arn).send().await, "DetachRolePolicy")?;
+                }
+            }
+            for g in out.policy_groups() {
+                if let Some(name) = g.group_name() {
+                    ok_if_gone(self.client.detach_group_policy().group_name(name).policy_arn(arn).send().await, "DetachGroupPolicy")?;
+                }
+            }
+            if out.is_truncated() {
+                marker = out.marker().map(str::to_string);
+            } else {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The ARN of our policy with this name under `/jit/`, if any.
+    async fn find(&self, name: &str) -> Result<Option<String>, GrantError> {
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_policies()
+                .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+                .path_prefix(PATH)
+                .set_marker(marker.clone())
+                .send()
+                .await
+                .map_err(|e| as_retryable(classify("ListPolicies", e)))?;
+            if let Some(p) = out.policies().iter().find(|p| p.policy_name() == Some(name)) {
+                return Ok(p.arn().map(str::to_string));
+            }
+            if out.is_truncated() {
+                marker = out.marker().map(str::to_string);
+            } else {
+                return Ok(None);
+            }
+        }
+    }
+
+    async fn tags(&self, arn: &str) -> Result<Vec<(String, String)>, GrantError> {
+        let out = self
+            .client
+            .list_policy_tags()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(|e| classify("ListPolicyTags", e))?;
+        Ok(out
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect())
+    }
+}
+
+fn not_found_is_empty(e: GrantError) -> Result<Vec<(String, String)>, GrantError> {
+    match e {
+        GrantError::NotFound(_) => Ok(Vec::new()),
+        other => Err(other),
+    }
+}
+
+/// During removal nothing is a reason to give up: every error is retried by the next run.
+fn as_retryable(e: GrantError) -> GrantError {
+    match e {
+        GrantError::Refused(m) | GrantError::Backend(m) => GrantError::Backend(m),
+        nf => nf,
+    }
+}
+
+fn ok_if_gone<T, E, R>(res: Result<T, aws_sdk_iam::error::SdkError<E, R>>, what: &str) -> Result<(), GrantError>
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match res {
+        Ok(_) => Ok(()),
+        Err(e) if is_code(&e, "NoSuchEntity") => Ok(()),
+        Err(e) => Err(as_retryable(classify(what, e))),
+    }
+}

@@ -1,0 +1,115 @@
+//! Everything that talks to AWS. Built lazily: commands that never touch AWS (status,
+//! request, approve, ...) never pay for SDK or runtime start-up.
+
+pub mod iam;
+
+use std::future::Future;
+use std::time::Duration;
+
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+
+use crate::request::{Grant, Request, Target};
+
+/// Why a grant could not be made or removed. `Backend` is worth retrying as is;
+/// the others need a person to change something first.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GrantError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Backend(String),
+}
+
+impl From<GrantError> for crate::error::JitError {
+    fn from(e: GrantError) -> Self {
+        use crate::error::JitError;
+        match e {
+            GrantError::NotFound(m) => JitError::NotFound(m),
+            GrantError::Refused(m) => JitError::invalid("target", m),
+            GrantError::Backend(m) => JitError::Backend(m),
+        }
+    }
+}
+
+/// Classify an SDK error by its service error code.
+pub(crate) fn classify<E, R>(what: &str, err: aws_sdk_iam::error::SdkError<E, R>) -> GrantError
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_iam::error::ProvideErrorMetadata;
+    let code = err.code().unwrap_or("").to_string();
+    let message = format!("{what}: {}", aws_sdk_iam::error::DisplayErrorContext(&err));
+    match code.as_str() {
+        "NoSuchEntity" | "ResourceNotFoundException" => GrantError::NotFound(message),
+        "MalformedPolicyDocument" | "InvalidInput" | "LimitExceeded" | "ValidationException"
+        | "AccessDenied" | "AccessDeniedException" | "EntityAlreadyExists" => GrantError::Refused(message),
+        _ => GrantError::Backend(message),
+    }
+}
+
+pub(crate) fn is_code<E, R>(err: &aws_sdk_iam::error::SdkError<E, R>, code: &str) -> bool
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata,
+{
+    use aws_sdk_iam::error::ProvideErrorMetadata;
+    err.code() == Some(code)
+}
+
+pub struct Aws {
+    rt: tokio::runtime::Runtime,
+    pub sdk: SdkConfig,
+}
+
+impl Aws {
+    /// Loads region, credentials and endpoint (AWS_ENDPOINT_URL) the standard way.
+    pub fn connect() -> anyhow::Result<Aws> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let sdk = rt.block_on(async {
+            aws_config::defaults(BehaviorVersion::latest())
+                .region(RegionProviderChain::default_provider().or_else("us-east-1"))
+                .timeout_config(
+                    TimeoutConfig::builder()
+                        .connect_timeout(Duration::from_secs(5))
+                        .operation_attempt_timeout(Duration::from_secs(30))
+                        .operation_timeout(Duration::from_secs(120))
+                        .build(),
+                )
+                .retry_config(RetryConfig::standard().with_max_attempts(4))
+                .load()
+                .await
+        });
+        Ok(Aws { rt, sdk })
+    }
+
+    pub fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    /// Make the grant real. Idempotent: a repeat converges to the same AWS objects.
+    pub fn attach(&self, r: &Request) -> Result<Grant, GrantError> {
+        match &r.target {
+            Target::IamUser { .. } | Target::IamRole { .. } => self.block_on(iam::IamGrantor::new(&self.sdk).attach(r)),
+            Target::Sso { .. } => Err(GrantError::Refused(
+                "Identity Center targets are not supported by this build".into(),
+            )),
+        }
+    }
+
+    /// Remove the grant. `shared_still_needed`: another active grant holds the same
+    /// shared object, which must then stay. Missing objects count as removed.
+    pub fn remove(&self, r: &Request, shared_still_needed: bool) -> Result<(), GrantError> {
+        let _ = shared_still_needed;
+        match &r.target {
+            Target::IamUser { .. } | Target::IamRole { .. } => self.block_on(iam::IamGrantor::new(&self.sdk).remove(r)),
+            Target::Sso { .. } => Err(GrantError::Refused(
+                "Identity Center targets are not supported by this build".into(),
+            )),
+        }
+    }
+}

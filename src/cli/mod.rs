@@ -1,0 +1,264 @@
+//! Flag definitions only. The names are a contract with `tool_defs/` and outside
+//! scripts: add flags freely, never rename one.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::request::State;
+
+const AFTER_HELP: &str = "\
+Typical flow:
+  aws-jit request --purpose 'debug ingest' --ttl 2h --iam-user alice \\
+                  --service s3 --actions GetObject,ListBucket \\
+                  --resources arn:aws:s3:::team-logs,arn:aws:s3:::team-logs/*
+  aws-jit approve jit-xxxxxxxxxxxx --approver boss@example.com
+  aws-jit attach  jit-xxxxxxxxxxxx
+  aws-jit expire                       # from cron, every minute
+
+State lives in Redis when BACKEND_URL is set, else in an embedded file store.
+Exit codes: 0 ok, 2 usage/validation, 3 not found, 4 wrong state, 5 not authorised,
+6 backend (Redis, AWS, webhook) unreachable.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "aws-jit",
+    version,
+    about = "Temporary, approved, least-privilege AWS access that removes itself",
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    /// Output format: readable text, or JSON with a stable schema (see README).
+    #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ask for temporary access: a purpose, a target and a policy.
+    Request(RequestArgs),
+    /// Approve a pending request (approvers in APPROVAL_LIST, never the requester).
+    Approve(ApproveArgs),
+    /// Reject a pending request, with a reason.
+    Reject(RejectArgs),
+    /// Make an approved request real in AWS; its TTL starts now. Safe to repeat.
+    Attach(AttachArgs),
+    /// Remove every grant whose time is up, time out stale requests, retry failed
+    /// removals and deliver queued notifications. Run it from a scheduler.
+    Expire(ExpireArgs),
+    /// Show one request with its timeline, or list requests.
+    Status(StatusArgs),
+    /// Remove an active grant early (requester or approver), with a reason.
+    Revoke(RevokeArgs),
+    /// Withdraw your own pending request.
+    Cancel(CancelArgs),
+    /// The policy engine on its own: generate or validate IAM policies.
+    #[command(subcommand)]
+    Policy(crate::commands::policy::PolicyCommand),
+    /// Print this CLI's commands and flags as JSON (used by tool_defs tests).
+    #[command(hide = true)]
+    CliSpec,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["iam_user", "iam_role", "sso_user"])))]
+#[command(group(clap::ArgGroup::new("policy_source").required(true)
+    .args(["policy_file", "service", "policy_description", "permission_set"])))]
+pub struct RequestArgs {
+    /// Why access is needed; shown to approvers and kept in the audit log.
+    #[arg(long)]
+    pub purpose: String,
+
+    /// How long the grant lasts once attached (90s, 30m, 2h, 1d). Default JIT_DEFAULT_TTL
+    /// (8h); never above JIT_MAX_DURATION (24h).
+    #[arg(long)]
+    pub ttl: Option<String>,
+
+    /// Who asks. Default: KUBIYA_USER_EMAIL.
+    #[arg(long)]
+    pub requester: Option<String>,
+
+    /// Grant to this IAM user.
+    #[arg(long, help_heading = "Target (one of)")]
+    pub iam_user: Option<String>,
+
+    /// Grant to this IAM role.
+    #[arg(long, help_heading = "Target (one of)")]
+    pub iam_role: Option<String>,
+
+    /// Grant to this IAM Identity Center user (user name or email); needs --account-id.
+    #[arg(long, requires = "account_id", help_heading = "Target (one of)")]
+    pub sso_user: Option<String>,
+
+    /// AWS account for Identity Center targets, and for ARNs built from a description.
+    #[arg(long, env = "JIT_ACCOUNT_ID", help_heading = "Target (one of)")]
+    pub account_id: Option<String>,
+
+    /// An IAM policy document in JSON ("-" reads standard input).
+    #[arg(long, help_heading = "Policy (one of)")]
+    pub policy_file: Option<PathBuf>,
+
+    /// Service prefix for a structured policy (s3, ec2, dynamodb, ...); with --actions or --access.
+    #[arg(long, help_heading = "Policy (one of)")]
+    pub service: Option<String>,
+
+    /// Actions of --service, comma-separated, without the prefix (GetObject,ListBucket); wildcards expand.
+    #[arg(long, value_delimiter = ',', requires = "service", help_heading = "Policy (one of)")]
+    pub actions: Vec<String>,
+
+    /// Access levels of --service instead of actions: read, list, write, tagging.
+    #[arg(long, value_delimiter = ',', requires = "service", conflicts_with = "actions", help_heading = "Policy (one of)")]
+    pub access: Vec<String>,
+
+    /// Resource ARNs the actions apply to, comma-separated.
+    #[arg(long, value_delimiter = ',', help_heading = "Policy (one of)")]
+    pub resources: Vec<String>,
+
+    /// Plain language, e.g. "read objects in bucket team-logs".
+    #[arg(long, help_heading = "Policy (one of)")]
+    pub policy_description: Option<String>,
+
+    /// An existing IAM Identity Center permission set to assign (with --sso-user).
+    #[arg(long, requires = "sso_user", help_heading = "Policy (one of)")]
+    pub permission_set: Option<String>,
+
+    /// Which generator turns a description into a policy.
+    #[arg(long, value_enum, default_value = "auto", help_heading = "Policy (one of)")]
+    pub generator: crate::policy::GeneratorChoice,
+
+    /// Region for ARNs built from a description.
+    #[arg(long, env = "AWS_REGION", help_heading = "Policy (one of)")]
+    pub region: Option<String>,
+
+    /// Name of the IAM policy to create (default: the request id).
+    #[arg(long)]
+    pub policy_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// Request id (jit-...).
+    pub id: String,
+    /// Who approves. Default: KUBIYA_USER_EMAIL. Must be in APPROVAL_LIST.
+    #[arg(long)]
+    pub approver: Option<String>,
+    /// A note kept in the audit log.
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Accept the request's security findings explicitly (recorded in the audit log).
+    #[arg(long)]
+    pub acknowledge_findings: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RejectArgs {
+    /// Request id (jit-...).
+    pub id: String,
+    /// Who rejects. Default: KUBIYA_USER_EMAIL. Must be in APPROVAL_LIST.
+    #[arg(long)]
+    pub approver: Option<String>,
+    /// Why; sent to the requester.
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// Request id (jit-...).
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExpireArgs {
+    /// Treat this RFC 3339 instant as now (previews and tests), e.g. 2026-11-25T18:00:00Z.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Show what would be removed or timed out; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// One request to show with its timeline; omit to list.
+    pub id: Option<String>,
+    /// List only requests in this state.
+    #[arg(long, value_enum)]
+    pub state: Option<State>,
+    /// List only requests by this person.
+    #[arg(long)]
+    pub requester: Option<String>,
+    /// List at most this many (newest first).
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// Request id (jit-...).
+    pub id: String,
+    /// Who revokes: the requester or an approver. Default: KUBIYA_USER_EMAIL.
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Why; kept in the audit log.
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// Request id (jit-...).
+    pub id: String,
+    /// Who cancels; must be the requester. Default: KUBIYA_USER_EMAIL.
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+/// The CLI as JSON, read from clap itself so tool definitions cannot drift from it.
+pub fn spec() -> serde_json::Value {
+    use clap::CommandFactory;
+    fn flags(cmd: &clap::Command, global_only: bool) -> Vec<serde_json::Value> {
+        cmd.get_arguments()
+            .filter(|a| a.get_long().is_some() && a.is_global_set() == global_only)
+            .filter(|a| !matches!(a.get_long(), Some("help") | Some("version")))
+            .map(|a| {
+                let takes_value = a.get_num_args().is_some_and(|n| n.takes_values());
+                serde_json::json!({
+                    "long": a.get_long(),
+                    "takes_value": takes_value,
+                    "required": a.is_required_set(),
+                    "possible_values": a.get_possible_values().iter().map(|v| v.get_name().to_string()).collect::<Vec<_>>(),
+                })
+            })
+            .collect()
+    }
+    fn walk(cmd: &clap::Command) -> serde_json::Value {
+        let positionals: Vec<_> = cmd
+            .get_positionals()
+            .map(|a| serde_json::json!({"name": a.get_id().as_str().to_uppercase(), "required": a.is_required_set()}))
+            .collect();
+        let subs: serde_json::Map<String, serde_json::Value> = cmd
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+            .map(|s| (s.get_name().to_string(), walk(s)))
+            .collect();
+        serde_json::json!({"flags": flags(cmd, false), "positionals": positionals, "subcommands": subs})
+    }
+    let mut cmd = Cli::command();
+    cmd.build();
+    let root = walk(&cmd);
+    serde_json::json!({
+        "name": "aws-jit",
+        "global": flags(&cmd, true),
+        "subcommands": root["subcommands"],
+    })
+}

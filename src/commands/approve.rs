@@ -1,0 +1,41 @@
+use anyhow::Result;
+
+use super::{rule, Ctx};
+use crate::cli::ApproveArgs;
+use crate::request::{self, ApproveInput, State};
+use crate::time::Timestamp;
+
+pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Result<()> {
+    let cur = ctx.load(&args.id)?;
+    let approver = ctx.config.caller(args.approver.as_deref(), "--approver")?;
+    // The hash of what is stored now: a policy edited in the store since the request
+    // was made no longer matches `policy_sha256` and cannot be approved.
+    let policy_sha256 = cur.policy.as_ref().map(crate::digest::policy_sha256);
+    let t = request::approve(
+        &cur,
+        ApproveInput {
+            approver: &approver,
+            comment: args.comment.clone(),
+            acknowledge_findings: args.acknowledge_findings,
+            approvers: &ctx.config.approvers,
+            quorum: ctx.config.quorum,
+            policy_sha256,
+        },
+        Timestamp::now(),
+    )
+    .map_err(rule)?;
+    let r = ctx.commit(t)?;
+    ctx.emit(&serde_json::to_value(&r)?, || {
+        if r.state == State::Approved {
+            format!("{} approved by {approver}; run `aws-jit attach {}` to grant it", r.id, r.id)
+        } else {
+            format!(
+                "{} approved by {approver}; {} of {} approvals so far",
+                r.id,
+                r.approvals.len(),
+                ctx.config.quorum
+            )
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! One file per subcommand, each thin: load -> decide (pure, in `request`) -> act -> record.
+
+pub mod approve;
+pub mod attach;
+pub mod cancel;
+pub mod expire;
+#[path = "zz_policy_cmd_stub.rs"]
+pub mod policy;
+pub mod reject;
+mod removal;
+pub mod request;
+pub mod revoke;
+pub mod status;
+
+use std::cell::OnceCell;
+
+use anyhow::{Context as _, Result};
+
+use crate::aws::Aws;
+use crate::config::Config;
+use crate::error::JitError;
+use crate::request::{Request, RuleError, Transition};
+use crate::store::Store;
+
+/// What a command needs: configuration, the store, AWS on first use, output mode.
+pub struct Ctx {
+    pub config: Config,
+    pub store: Box<dyn Store>,
+    pub json: bool,
+    /// Identifies this process as a lease holder.
+    pub owner: String,
+    aws: OnceCell<Aws>,
+}
+
+impl Ctx {
+    pub fn new(config: Config, json: bool) -> Result<Ctx> {
+        let store = crate::store::open(&config)?;
+        Ok(Ctx {
+            config,
+            store,
+            json,
+            owner: format!("{}@{}", crate::ids::new_id("run"), std::process::id()),
+            aws: OnceCell::new(),
+        })
+    }
+
+    pub fn aws(&self) -> Result<&Aws> {
+        if let Some(a) = self.aws.get() {
+            return Ok(a);
+        }
+        let a = Aws::connect().context("starting the AWS client")?;
+        Ok(self.aws.get_or_init(|| a))
+    }
+
+    pub fn load(&self, id: &str) -> Result<Request> {
+        if !crate::ids::is_request_id(id) {
+            return Err(JitError::invalid("ID", format!("`{id}` is not a request id (they look like jit-7k2m9q4x1zab)")).into());
+        }
+        self.store
+            .get(id)
+            .map_err(JitError::from)?
+            .ok_or_else(|| JitError::NotFound(id.to_string()).into())
+    }
+
+    /// Commit a transition with its notifications; returns the new record.
+    pub fn commit(&self, t: Transition) -> Result<Request> {
+        let events = crate::notify::bodies(&t.events, &t.next, &self.config);
+        self.store.commit(&t, &events).map_err(JitError::from)?;
+        Ok(t.next)
+    }
+
+    /// Print JSON (with --output json) or text.
+    pub fn emit(&self, json: &serde_json::Value, text: impl FnOnce() -> String) {
+        let out = if self.json {
+            serde_json::to_string_pretty(json).unwrap_or_default()
+        } else {
+            text().trim_end().to_string()
+        };
+        print_out(&out);
+    }
+}
+
+pub fn rule(e: RuleError) -> anyhow::Error {
+    match e {
+        RuleError::NotAuthorised(m) => JitError::NotAuthorised(m).into(),
+        RuleError::WrongState(m) => JitError::WrongState(m).into(),
+        RuleError::Invalid(m) => JitError::invalid("request", m).into(),
+    }
+}
+
+/// Print a line to stdout; a closed pipe (`aws-jit status | head`) is not an error.
+pub fn print_out(text: &str) {
+    use std::io::Write;
+    if text.is_empty() {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+}

@@ -1,0 +1,217 @@
+//! `aws-jit request`: build the policy, validate it, store a pending request, notify.
+
+use std::io::Read;
+
+use anyhow::{Context as _, Result};
+use serde_json::Value;
+
+use super::Ctx;
+use crate::cli::RequestArgs;
+use crate::error::{invalid, JitError};
+use crate::policy::{self, GenerateInput, GeneratorChoice, PolicyTarget, ValidateOptions};
+use crate::request::{self, Request, State, Target};
+use crate::time::{parse_duration, Timestamp};
+
+const MAX_PURPOSE: usize = 1000;
+
+/// IAM names: users and roles up to 64, policies up to 128 characters of `[\w+=,.@-]`.
+pub fn check_iam_name(field: &str, name: &str, max: usize) -> Result<(), JitError> {
+    let ok = !name.is_empty()
+        && name.len() <= max
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(JitError::invalid(
+            field,
+            format!("`{name}` is not a valid IAM name: 1 to {max} characters of letters, digits and _+=,.@-"),
+        ))
+    }
+}
+
+fn target(args: &RequestArgs) -> Result<Target> {
+    if let Some(name) = &args.iam_user {
+        check_iam_name("--iam-user", name, 64)?;
+        return Ok(Target::IamUser { name: name.clone() });
+    }
+    if let Some(name) = &args.iam_role {
+        check_iam_name("--iam-role", name, 64)?;
+        return Ok(Target::IamRole { name: name.clone() });
+    }
+    match (&args.sso_user, &args.account_id) {
+        (Some(user), Some(account)) => {
+            if user.trim().is_empty() || user.len() > 128 {
+                return invalid("--sso-user", "give the Identity Center user name or email");
+            }
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return invalid("--account-id", format!("`{account}` is not a 12-digit AWS account id"));
+            }
+            Ok(Target::Sso {
+                user: user.trim().to_string(),
+                account_id: account.clone(),
+                permission_set: args.permission_set.clone(),
+            })
+        }
+        _ => invalid("target", "choose one of --iam-user, --iam-role or --sso-user with --account-id"),
+    }
+}
+
+fn read_policy_file(path: &std::path::Path) -> Result<Value> {
+    let mut text = String::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut text).context("reading the policy from standard input")?;
+    } else {
+        text = std::fs::read_to_string(path).map_err(|e| {
+            JitError::invalid("--policy-file", format!("cannot read {}: {e}", path.display()))
+        })?;
+    }
+    serde_json::from_str(&text).map_err(|e| {
+        JitError::invalid(
+            "--policy-file",
+            format!("{} is not valid JSON: {e}", path.display()),
+        )
+        .into()
+    })
+}
+
+/// The policy and which generator made it.
+fn policy(ctx: &Ctx, args: &RequestArgs) -> Result<(Option<Value>, String)> {
+    if args.permission_set.is_some() {
+        return Ok((None, "permission_set".into()));
+    }
+    if let Some(path) = &args.policy_file {
+        return Ok((Some(read_policy_file(path)?), "file".into()));
+    }
+    let structured = args.service.is_some();
+    if structured && args.actions.is_empty() && args.access.is_empty() {
+        return invalid("--service", "add --actions A,B or --access read,list to say what to allow");
+    }
+    let input = GenerateInput {
+        description: args.policy_description.clone(),
+        service: args.service.clone(),
+        access: args.access.clone(),
+        actions: args.actions.clone(),
+        resources: args.resources.clone(),
+        region: args.region.clone(),
+        account_id: args.account_id.clone(),
+    };
+    let choice = if structured { GeneratorChoice::Rules } else { args.generator };
+    let generated = policy::generate(&input, choice, ctx.config.allowed_services.as_deref())?;
+    let source = if structured { "structured".to_string() } else { generated.generator.clone() };
+    Ok((Some(generated.policy), source))
+}
+
+pub fn run(ctx: &Ctx, args: &RequestArgs) -> Result<()> {
+    let requester = ctx.config.caller(args.requester.as_deref(), "--requester")?;
+    let purpose = args.purpose.trim();
+    if purpose.is_empty() {
+        return invalid("--purpose", "say why you need access; approvers read it");
+    }
+    if purpose.chars().count() > MAX_PURPOSE {
+        return invalid("--purpose", format!("keep it under {MAX_PURPOSE} characters"));
+    }
+    let ttl = match &args.ttl {
+        Some(t) => parse_duration("--ttl", t)?,
+        None => ctx.config.default_ttl,
+    };
+    if ttl > ctx.config.max_duration {
+        return invalid(
+            "--ttl",
+            format!(
+                "{} is above the maximum of {} (JIT_MAX_DURATION); ask for less",
+                crate::time::human(ttl),
+                crate::time::human(ctx.config.max_duration)
+            ),
+        );
+    }
+    let target = target(args)?;
+    if let Target::Sso { .. } = target {
+        return Err(JitError::invalid(
+            "--sso-user",
+            "IAM Identity Center targets are not available in this build yet; use --iam-user or --iam-role",
+        )
+        .into());
+    }
+    let id = crate::ids::new_id("jit");
+    let policy_name = args.policy_name.clone().unwrap_or_else(|| id.clone());
+    check_iam_name("--policy-name", &policy_name, 128)?;
+
+    let (policy_doc, policy_source) = policy(ctx, args)?;
+    let findings = match &policy_doc {
+        Some(doc) => policy::validate(
+            doc,
+            &ValidateOptions {
+                allowed_services: ctx.config.allowed_services.clone(),
+                target: match target {
+                    Target::Sso { .. } => PolicyTarget::PermissionSetInline,
+                    _ => PolicyTarget::ManagedPolicy,
+                },
+            },
+        ),
+        None => Vec::new(),
+    };
+    if policy::blocking(&findings) {
+        let listing = crate::render::findings(&findings);
+        if ctx.json {
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"findings": findings}))?);
+        }
+        return Err(JitError::invalid(
+            "policy",
+            format!("the policy has blocking findings; nothing was stored\n{listing}"),
+        )
+        .into());
+    }
+
+    let now = Timestamp::now();
+    let r = Request {
+        id: id.clone(),
+        version: 1,
+        state: State::Pending,
+        requester,
+        purpose: purpose.to_string(),
+        ttl_secs: ttl.as_secs(),
+        target,
+        policy_sha256: policy_doc.as_ref().map(crate::digest::policy_sha256),
+        policy: policy_doc,
+        policy_name,
+        policy_source,
+        findings,
+        created_at: now,
+        updated_at: now,
+        approvals: vec![],
+        approved_sha256: None,
+        decision: None,
+        expires_at: None,
+        attached_at: None,
+        grant: None,
+        lease: None,
+        removal: None,
+        last_error: None,
+    };
+    let r = ctx.commit(request::created(&r))?;
+    ctx.emit(&serde_json::to_value(&r)?, || {
+        let mut out = r.id.clone();
+        if !r.findings.is_empty() {
+            out.push_str(&format!(
+                "\n{} finding(s) for approvers to review:\n{}",
+                r.findings.len(),
+                crate::render::findings(&r.findings)
+            ));
+        }
+        out
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_iam_name;
+
+    #[test]
+    fn iam_names() {
+        assert!(check_iam_name("--iam-user", "alice.smith@corp", 64).is_ok());
+        assert!(check_iam_name("--iam-user", "", 64).is_err());
+        assert!(check_iam_name("--iam-user", "bad name", 64).is_err());
+        assert!(check_iam_name("--iam-user", &"a".repeat(65), 64).is_err());
+    }
+}

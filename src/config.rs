@@ -1,0 +1,230 @@
+//! Environment -> validated configuration. Names follow the original Kubiya teammate
+//! (BACKEND_URL, APPROVAL_LIST, ...) so existing setups keep working.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::error::JitError;
+use crate::time::parse_duration;
+
+/// Where state lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// A `redis://` or `rediss://` URL (password and db already folded in).
+    Redis { url: String },
+    /// The embedded on-disk store (a SQLite file).
+    Local { path: PathBuf },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub backend: Backend,
+    pub key_prefix: String,
+    pub approvers: Vec<String>,
+    pub quorum: usize,
+    pub default_ttl: Duration,
+    pub max_duration: Duration,
+    pub pending_timeout: Duration,
+    pub lease: Duration,
+    pub webhook: Option<String>,
+    pub webhook_timeout: Duration,
+    pub slack_channel: String,
+    pub allowed_services: Option<Vec<String>>,
+    pub caller: Option<String>,
+}
+
+/// Reads one variable; the first of `names` that is set and non-empty wins.
+pub fn var(names: &[&str]) -> Option<String> {
+    names
+        .iter()
+        .filter_map(|n| std::env::var(n).ok())
+        .map(|v| v.trim().to_string())
+        .find(|v| !v.is_empty())
+}
+
+fn duration_var(names: &[&str], default: Duration) -> Result<Duration, JitError> {
+    match var(names) {
+        Some(v) => parse_duration(names[0], &v),
+        None => Ok(default),
+    }
+}
+
+pub fn split_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, JitError> {
+        let backend = backend_from_env()?;
+        let key_prefix = var(&["JIT_KEY_PREFIX"]).unwrap_or_else(|| "aws-jit".into());
+        if key_prefix.contains(['{', '}', ' ']) {
+            return Err(JitError::invalid(
+                "JIT_KEY_PREFIX",
+                "must not contain braces or spaces (it becomes a Redis Cluster hash tag)",
+            ));
+        }
+        let quorum = match var(&["JIT_APPROVAL_QUORUM"]) {
+            Some(q) => q.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                JitError::invalid("JIT_APPROVAL_QUORUM", format!("`{q}` is not a whole number of at least 1"))
+            })?,
+            None => 1,
+        };
+        let default_ttl = duration_var(&["JIT_DEFAULT_TTL", "POLICY_TTL", "policy_ttl"], Duration::from_secs(8 * 3600))?;
+        let max_duration = duration_var(&["JIT_MAX_DURATION", "MAX_DURATION", "max_duration"], Duration::from_secs(24 * 3600))?;
+        if default_ttl > max_duration {
+            return Err(JitError::invalid(
+                "JIT_DEFAULT_TTL",
+                format!(
+                    "the default TTL ({}) is above JIT_MAX_DURATION ({})",
+                    crate::time::human(default_ttl),
+                    crate::time::human(max_duration)
+                ),
+            ));
+        }
+        Ok(Config {
+            backend,
+            key_prefix,
+            approvers: var(&["APPROVAL_LIST"]).map(|v| split_list(&v)).unwrap_or_default(),
+            quorum,
+            default_ttl,
+            max_duration,
+            pending_timeout: duration_var(&["JIT_PENDING_TIMEOUT"], Duration::from_secs(24 * 3600))?,
+            lease: duration_var(&["JIT_LEASE"], Duration::from_secs(300))?,
+            webhook: var(&["KUBIYA_JIT_WEBHOOK"]),
+            webhook_timeout: duration_var(&["JIT_WEBHOOK_TIMEOUT"], Duration::from_secs(5))?,
+            slack_channel: var(&["APPROVAL_SLACK_CHANNEL"]).unwrap_or_default(),
+            allowed_services: var(&["ALLOWED_SERVICES", "allowed_services"]).map(|v| split_list(&v)),
+            caller: var(&["KUBIYA_USER_EMAIL"]),
+        })
+    }
+
+    /// The acting person: an explicit flag, else KUBIYA_USER_EMAIL.
+    pub fn caller(&self, flag: Option<&str>, flag_name: &str) -> Result<String, JitError> {
+        let who = flag
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .or_else(|| self.caller.clone())
+            .ok_or_else(|| {
+                JitError::invalid(
+                    flag_name,
+                    format!("who is acting? pass {flag_name} EMAIL or set KUBIYA_USER_EMAIL"),
+                )
+            })?;
+        check_email(flag_name, &who)?;
+        Ok(who)
+    }
+}
+
+pub fn check_email(field: &str, who: &str) -> Result<(), JitError> {
+    let ok = who.len() <= 254
+        && who.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+        && !who.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',');
+    if ok {
+        Ok(())
+    } else {
+        Err(JitError::invalid(field, format!("`{who}` is not an email address")))
+    }
+}
+
+fn backend_from_env() -> Result<Backend, JitError> {
+    let Some(url) = var(&["BACKEND_URL"]) else {
+        let path = match var(&["JIT_STATE_DIR"]) {
+            Some(dir) => PathBuf::from(dir),
+            None => match var(&["XDG_STATE_HOME"]) {
+                Some(x) => PathBuf::from(x).join("aws-jit"),
+                None => match var(&["HOME"]) {
+                    Some(h) => PathBuf::from(h).join(".local/state/aws-jit"),
+                    None => {
+                        return Err(JitError::invalid(
+                            "JIT_STATE_DIR",
+                            "no BACKEND_URL, JIT_STATE_DIR, XDG_STATE_HOME or HOME: set one so the store has a home",
+                        ))
+                    }
+                },
+            },
+        };
+        return Ok(Backend::Local {
+            path: path.join("aws-jit.sqlite3"),
+        });
+    };
+    Ok(Backend::Redis {
+        url: redis_url(
+            &url,
+            var(&["BACKEND_PORT"]).as_deref(),
+            var(&["BACKEND_PASS"]).as_deref(),
+            var(&["BACKEND_DB"]).as_deref(),
+        )?,
+    })
+}
+
+/// BACKEND_URL is either a full URL or, as the original teammate configured it, a bare
+/// host that BACKEND_PORT, BACKEND_PASS and BACKEND_DB complete.
+pub fn redis_url(url: &str, port: Option<&str>, pass: Option<&str>, db: Option<&str>) -> Result<String, JitError> {
+    if url.starts_with("redis://") || url.starts_with("rediss://") {
+        return Ok(url.to_string());
+    }
+    if url.contains("://") {
+        return Err(JitError::invalid(
+            "BACKEND_URL",
+            format!("`{url}` has an unsupported scheme; use redis://, rediss:// or a bare host name"),
+        ));
+    }
+    if url.is_empty() || url.contains(['/', '@', ' ']) {
+        return Err(JitError::invalid("BACKEND_URL", format!("`{url}` is not a host name")));
+    }
+    let port = match port {
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| JitError::invalid("BACKEND_PORT", format!("`{p}` is not a port number")))?,
+        None => 6379,
+    };
+    let db = match db {
+        Some(d) => d
+            .parse::<u32>()
+            .map_err(|_| JitError::invalid("BACKEND_DB", format!("`{d}` is not a database number")))?,
+        None => 0,
+    };
+    let auth = match pass {
+        Some(p) => format!(":{}@", percent_encode(p)),
+        None => String::new(),
+    };
+    Ok(format!("redis://{auth}{url}:{port}/{db}"))
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_host_is_completed_from_parts() {
+        assert_eq!(
+            redis_url("redis.internal", Some("6380"), Some("p@ss word"), Some("2")).ok(),
+            Some("redis://:p%40ss%20word@redis.internal:6380/2".to_string())
+        );
+        assert_eq!(redis_url("h", None, None, None).ok(), Some("redis://h:6379/0".to_string()));
+        assert_eq!(redis_url("rediss://x:1/0", Some("9"), None, None).ok(), Some("rediss://x:1/0".to_string()));
+        assert!(redis_url("http://x", None, None, None).is_err());
+        assert!(redis_url("h", Some("nope"), None, None).is_err());
+    }
+
+    #[test]
+    fn emails() {
+        assert!(check_email("--by", "a@b.io").is_ok());
+        assert!(check_email("--by", "a@b").is_err());
+        assert!(check_email("--by", "a b@c.io").is_err());
+    }
+}

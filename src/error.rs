@@ -1,0 +1,67 @@
+//! Typed errors for the cases callers branch on, each mapped to one exit code.
+//! Everything else travels as `anyhow::Error` with context and exits as a usage error
+//! only when it is one of these underneath.
+
+use std::fmt;
+
+/// Exit codes are a contract with scripts and the Kubiya tools: never renumber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    Ok = 0,
+    /// Anything unexpected (a bug, an I/O error on a local file).
+    Failure = 1,
+    /// Bad flags, durations, JSON, ARNs, names, or a policy that fails validation.
+    Usage = 2,
+    NotFound = 3,
+    WrongState = 4,
+    NotAuthorised = 5,
+    /// Redis, AWS or the webhook could not be reached.
+    Backend = 6,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JitError {
+    /// `field` names the flag or input at fault; the message says how to fix it.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("request {0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    WrongState(String),
+    #[error("{0}")]
+    NotAuthorised(String),
+    #[error("{0}")]
+    Backend(String),
+}
+
+impl JitError {
+    pub fn invalid(field: impl Into<String>, message: impl fmt::Display) -> Self {
+        JitError::Invalid {
+            field: field.into(),
+            message: message.to_string(),
+        }
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            JitError::Invalid { .. } => ExitCode::Usage,
+            JitError::NotFound(_) => ExitCode::NotFound,
+            JitError::WrongState(_) => ExitCode::WrongState,
+            JitError::NotAuthorised(_) => ExitCode::NotAuthorised,
+            JitError::Backend(_) => ExitCode::Backend,
+        }
+    }
+}
+
+/// The exit code for any error: the first `JitError` in the chain decides.
+pub fn exit_code_of(err: &anyhow::Error) -> ExitCode {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<JitError>())
+        .map(JitError::exit_code)
+        .unwrap_or(ExitCode::Failure)
+}
+
+/// Shorthand for returning a validation error about one field.
+pub fn invalid<T>(field: &str, message: impl fmt::Display) -> anyhow::Result<T> {
+    Err(JitError::invalid(field, message).into())
+}

@@ -1,0 +1,100 @@
+//! Text rendering for people. JSON output is the serde form of the same records.
+
+use crate::policy::Finding;
+use crate::request::{AuditEntry, Request};
+
+pub fn findings(list: &[Finding]) -> String {
+    list.iter()
+        .map(|f| {
+            let at = match (f.statement, &f.action, &f.resource) {
+                (Some(i), Some(a), _) => format!(" [statement {i}, {a}]"),
+                (Some(i), None, Some(r)) => format!(" [statement {i}, {r}]"),
+                (Some(i), None, None) => format!(" [statement {i}]"),
+                (None, Some(a), _) => format!(" [{a}]"),
+                _ => String::new(),
+            };
+            let sev = serde_json::to_value(f.severity)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            format!("  {sev} {}{at}: {} (fix: {})", f.code, f.message, f.fix)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn request(r: &Request, timeline: &[AuditEntry]) -> String {
+    let mut out = String::new();
+    let mut line = |k: &str, v: String| out.push_str(&format!("{k:<13} {v}\n"));
+    line("request", r.id.clone());
+    line("state", r.state.to_string());
+    line("requester", r.requester.clone());
+    line("purpose", r.purpose.clone());
+    line("target", r.target.describe());
+    line("ttl", crate::time::human(r.ttl()));
+    if let Some(e) = r.expires_at {
+        line("expires at", e.to_string());
+    }
+    line("policy name", r.policy_name.clone());
+    line("policy from", r.policy_source.clone());
+    if let Some(h) = &r.policy_sha256 {
+        line("policy hash", h.clone());
+    }
+    if let Some(g) = &r.grant {
+        if let Some(arn) = &g.policy_arn {
+            line("policy arn", arn.clone());
+        }
+        if !g.details.is_null() {
+            line("grant", g.details.to_string());
+        }
+    }
+    if !r.approvals.is_empty() {
+        let who: Vec<String> = r.approvals.iter().map(|a| a.by.clone()).collect();
+        line("approved by", who.join(", "));
+    }
+    if let Some(d) = &r.decision {
+        line("decision", format!("{} by {}: {}", d.at, d.by, d.reason));
+    }
+    if let Some(e) = &r.last_error {
+        line("last error", e.clone());
+    }
+    if let Some(p) = &r.policy {
+        out.push_str("policy:\n");
+        let pretty = serde_json::to_string_pretty(p).unwrap_or_default();
+        for l in pretty.lines() {
+            out.push_str(&format!("  {l}\n"));
+        }
+    }
+    if !r.findings.is_empty() {
+        out.push_str("findings:\n");
+        out.push_str(&findings(&r.findings));
+        out.push('\n');
+    }
+    if !timeline.is_empty() {
+        out.push_str("timeline:\n");
+        for e in timeline {
+            let from = e.from.map(|s| format!("{s} -> ")).unwrap_or_default();
+            let why = e.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
+            out.push_str(&format!("  {} {:<16} {from}{} by {}{why}\n", e.at, e.action, e.to, e.by));
+        }
+    }
+    out
+}
+
+pub fn list(rows: &[Request]) -> String {
+    if rows.is_empty() {
+        return "no requests".into();
+    }
+    let mut out = format!("{:<17} {:<10} {:<28} {:<21} {}\n", "ID", "STATE", "REQUESTER", "EXPIRES", "TARGET");
+    for r in rows {
+        out.push_str(&format!(
+            "{:<17} {:<10} {:<28} {:<21} {}\n",
+            r.id,
+            r.state.as_str(),
+            r.requester,
+            r.expires_at.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
+            r.target.describe()
+        ));
+    }
+    out
+}

@@ -1,0 +1,230 @@
+//! The embedded store: one SQLite file. Each commit is a `BEGIN IMMEDIATE` transaction,
+//! which SQLite serialises across processes, so the compare-and-set on the version is as
+//! atomic here as the Lua script is in Redis.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use serde_json::Value;
+
+use super::{decode, decode_audit, encode, holder_key, holds, OutboxItem, Store, StoreError, StoreResult};
+use crate::request::{AuditEntry, Request, Transition};
+use crate::time::Timestamp;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS requests (id TEXT PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL,
+  created_at INTEGER NOT NULL, json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS requests_created ON requests(created_at);
+CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT NOT NULL, json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_request ON audit(request_id, seq);
+CREATE TABLE IF NOT EXISTS expiry (id TEXT PRIMARY KEY, due INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS expiry_due ON expiry(due);
+CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY, created INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS pending_created ON pending(created);
+CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS holders (key TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (key, id));
+CREATE TABLE IF NOT EXISTS locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL);
+";
+
+pub struct LocalStore {
+    db: Connection,
+}
+
+fn io(e: rusqlite::Error) -> StoreError {
+    StoreError::Unreachable(format!("embedded store: {e}"))
+}
+
+impl LocalStore {
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the state directory {} (set JIT_STATE_DIR to move it)", dir.display()))?;
+        }
+        let db = Connection::open(path).with_context(|| format!("opening the embedded store {}", path.display()))?;
+        db.busy_timeout(Duration::from_secs(15)).map_err(io)?;
+        db.pragma_update(None, "journal_mode", "WAL").map_err(io)?;
+        db.pragma_update(None, "synchronous", "NORMAL").map_err(io)?;
+        db.execute_batch(SCHEMA)
+            .with_context(|| format!("preparing the embedded store {}", path.display()))?;
+        Ok(LocalStore { db })
+    }
+
+    fn ids(&self, sql: &str, bound: i64, limit: usize) -> StoreResult<Vec<String>> {
+        let mut stmt = self.db.prepare_cached(sql).map_err(io)?;
+        let rows = stmt
+            .query_map(params![bound, limit as i64], |r| r.get::<_, String>(0))
+            .map_err(io)?;
+        rows.collect::<Result<_, _>>().map_err(io)
+    }
+}
+
+fn opt_score(t: Option<Timestamp>) -> Option<i64> {
+    t.map(|t| t.0 as i64)
+}
+
+impl Store for LocalStore {
+    fn commit(&self, t: &Transition, events: &[Value]) -> StoreResult<()> {
+        let r: &Request = &t.next;
+        // IMMEDIATE takes the write lock up front, so concurrent processes queue on
+        // busy_timeout instead of failing on a read-to-write upgrade. Unchecked because
+        // the store holds the connection behind &self; it is never shared across threads.
+        let tx = Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate).map_err(io)?;
+        let cur: Option<i64> = tx
+            .query_row("SELECT version FROM requests WHERE id = ?1", params![r.id], |row| row.get(0))
+            .optional()
+            .map_err(io)?;
+        let matches = match cur {
+            None => t.expected_version == 0,
+            Some(v) => t.expected_version != 0 && v as u64 == t.expected_version,
+        };
+        if !matches {
+            return Err(StoreError::Conflict);
+        }
+        tx.execute(
+            "INSERT INTO requests (id, version, state, created_at, json) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(id) DO UPDATE SET version = excluded.version, state = excluded.state, json = excluded.json",
+            params![r.id, r.version as i64, r.state.as_str(), r.created_at.0 as i64, encode(r)?],
+        )
+        .map_err(io)?;
+        let audit = serde_json::to_string(&t.audit).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        tx.execute("INSERT INTO audit (request_id, json) VALUES (?1, ?2)", params![r.id, audit])
+            .map_err(io)?;
+        match opt_score(r.expiry_score()) {
+            Some(s) => tx.execute(
+                "INSERT INTO expiry (id, due) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET due = excluded.due",
+                params![r.id, s],
+            ),
+            None => tx.execute("DELETE FROM expiry WHERE id = ?1", params![r.id]),
+        }
+        .map_err(io)?;
+        match opt_score(r.pending_score()) {
+            Some(s) => tx.execute(
+                "INSERT INTO pending (id, created) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET created = excluded.created",
+                params![r.id, s],
+            ),
+            None => tx.execute("DELETE FROM pending WHERE id = ?1", params![r.id]),
+        }
+        .map_err(io)?;
+        if let Some(k) = holder_key(r) {
+            if holds(r) {
+                tx.execute("INSERT OR IGNORE INTO holders (key, id) VALUES (?1, ?2)", params![k, r.id])
+            } else {
+                tx.execute("DELETE FROM holders WHERE key = ?1 AND id = ?2", params![k, r.id])
+            }
+            .map_err(io)?;
+        }
+        for e in events {
+            tx.execute("INSERT INTO outbox (json) VALUES (?1)", params![e.to_string()])
+                .map_err(io)?;
+        }
+        tx.commit().map_err(io)
+    }
+
+    fn get(&self, id: &str) -> StoreResult<Option<Request>> {
+        let json: Option<String> = self
+            .db
+            .query_row("SELECT json FROM requests WHERE id = ?1", params![id], |r| r.get(0))
+            .optional()
+            .map_err(io)?;
+        json.map(|j| decode(id, &j)).transpose()
+    }
+
+    fn list(&self, limit: usize) -> StoreResult<Vec<Request>> {
+        let mut stmt = self
+            .db
+            .prepare("SELECT id, json FROM requests ORDER BY created_at DESC, id DESC LIMIT ?1")
+            .map_err(io)?;
+        let rows = stmt
+            .query_map(params![limit as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(io)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, json) = row.map_err(io)?;
+            out.push(decode(&id, &json)?);
+        }
+        Ok(out)
+    }
+
+    fn due(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<String>> {
+        self.ids("SELECT id FROM expiry WHERE due <= ?1 ORDER BY due, id LIMIT ?2", now.0 as i64, limit)
+    }
+
+    fn stale_pending(&self, cutoff: Timestamp, limit: usize) -> StoreResult<Vec<String>> {
+        self.ids(
+            "SELECT id FROM pending WHERE created <= ?1 ORDER BY created, id LIMIT ?2",
+            cutoff.0 as i64,
+            limit,
+        )
+    }
+
+    fn audit(&self, id: &str) -> StoreResult<Vec<AuditEntry>> {
+        let mut stmt = self
+            .db
+            .prepare_cached("SELECT json FROM audit WHERE request_id = ?1 ORDER BY seq")
+            .map_err(io)?;
+        let rows = stmt.query_map(params![id], |r| r.get::<_, String>(0)).map_err(io)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(decode_audit(&row.map_err(io)?)?);
+        }
+        Ok(out)
+    }
+
+    fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxItem>> {
+        let mut stmt = self
+            .db
+            .prepare_cached("SELECT seq, json FROM outbox ORDER BY seq LIMIT ?1")
+            .map_err(io)?;
+        let rows = stmt
+            .query_map(params![limit as i64], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(io)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, text) = row.map_err(io)?;
+            out.push(OutboxItem {
+                handle: seq.to_string(),
+                body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            });
+        }
+        Ok(out)
+    }
+
+    fn outbox_ack(&self, handle: &str) -> StoreResult<()> {
+        self.db
+            .execute("DELETE FROM outbox WHERE seq = ?1", params![handle])
+            .map_err(io)?;
+        Ok(())
+    }
+
+    fn try_lock(&self, name: &str, owner: &str, ttl_secs: u64) -> StoreResult<bool> {
+        let now = Timestamp::now().0 as i64;
+        let changed = self
+            .db
+            .execute(
+                "INSERT INTO locks (name, owner, until) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, until = excluded.until
+                 WHERE locks.until < ?4",
+                params![name, owner, now + ttl_secs.max(1) as i64, now],
+            )
+            .map_err(io)?;
+        Ok(changed == 1)
+    }
+
+    fn unlock(&self, name: &str, owner: &str) -> StoreResult<()> {
+        self.db
+            .execute("DELETE FROM locks WHERE name = ?1 AND owner = ?2", params![name, owner])
+            .map_err(io)?;
+        Ok(())
+    }
+
+    fn holders(&self, key: &str) -> StoreResult<Vec<String>> {
+        let mut stmt = self
+            .db
+            .prepare_cached("SELECT id FROM holders WHERE key = ?1 ORDER BY id")
+            .map_err(io)?;
+        let rows = stmt.query_map(params![key], |r| r.get::<_, String>(0)).map_err(io)?;
+        rows.collect::<Result<_, _>>().map_err(io)
+    }
+}

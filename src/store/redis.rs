@@ -1,0 +1,253 @@
+//! Redis store. Every key shares one hash tag (`{prefix}`) so the Lua script, which
+//! touches several keys, also runs on Redis Cluster.
+//!
+//! Layout: `{p}:req:<id>` hash (v, state, json) · `{p}:audit:<id>` stream per request ·
+//! `{p}:audit` global stream · `{p}:expiry` / `{p}:pending` / `{p}:all` sorted sets ·
+//! `{p}:outbox` list of event bodies · `{p}:holders:<key>` sets · `{p}:lock:<name>`.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use redis::{Commands, Connection, Script};
+use serde_json::Value;
+
+use super::{decode, decode_audit, encode, holder_key, holds, OutboxItem, Store, StoreError, StoreResult};
+use crate::request::{AuditEntry, Request, Transition};
+use crate::time::Timestamp;
+
+const COMMIT: &str = r#"
+-- KEYS: rec, audit:id, audit, expiry, pending, all, outbox, holders (or '')
+-- ARGV: id, expected, new_version, json, state, audit_json, expiry, pending, created, holds, n, events...
+local cur = redis.call('HGET', KEYS[1], 'v')
+if ARGV[2] == '0' then
+  if cur then return 0 end
+elseif cur ~= ARGV[2] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'v', ARGV[3], 'state', ARGV[5], 'json', ARGV[4])
+redis.call('XADD', KEYS[2], '*', 'entry', ARGV[6])
+redis.call('XADD', KEYS[3], '*', 'request_id', ARGV[1], 'entry', ARGV[6])
+if ARGV[7] == '' then redis.call('ZREM', KEYS[4], ARGV[1]) else redis.call('ZADD', KEYS[4], ARGV[7], ARGV[1]) end
+if ARGV[8] == '' then redis.call('ZREM', KEYS[5], ARGV[1]) else redis.call('ZADD', KEYS[5], ARGV[8], ARGV[1]) end
+redis.call('ZADD', KEYS[6], ARGV[9], ARGV[1])
+if KEYS[8] ~= KEYS[1] then
+  if ARGV[10] == '1' then redis.call('SADD', KEYS[8], ARGV[1]) else redis.call('SREM', KEYS[8], ARGV[1]) end
+end
+local n = tonumber(ARGV[11])
+for i = 1, n do redis.call('RPUSH', KEYS[7], ARGV[11 + i]) end
+return 1
+"#;
+
+const UNLOCK: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"#;
+
+pub struct RedisStore {
+    conn: RefCell<Connection>,
+    prefix: String,
+}
+
+fn unreachable(e: redis::RedisError) -> StoreError {
+    StoreError::Unreachable(format!("Redis: {e}"))
+}
+
+impl RedisStore {
+    pub fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        let redacted = redact(url);
+        let client = redis::Client::open(url).map_err(|e| {
+            crate::error::JitError::invalid("BACKEND_URL", format!("`{redacted}` is not a valid Redis URL: {e}"))
+        })?;
+        let conn = client
+            .get_connection_with_timeout(Duration::from_secs(5))
+            .map_err(|e| {
+                crate::error::JitError::Backend(format!(
+                    "cannot reach Redis at {redacted}: {e}; check BACKEND_URL/BACKEND_PORT/BACKEND_PASS and that the server is up"
+                ))
+            })?;
+        conn.set_read_timeout(Some(Duration::from_secs(10))).map_err(unreachable)?;
+        conn.set_write_timeout(Some(Duration::from_secs(10))).map_err(unreachable)?;
+        Ok(RedisStore {
+            conn: RefCell::new(conn),
+            prefix: format!("{{{prefix}}}"),
+        })
+    }
+
+    fn key(&self, part: &str) -> String {
+        format!("{}:{part}", self.prefix)
+    }
+}
+
+/// Hide the password when a URL is shown in an error.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+fn score(t: Option<Timestamp>) -> String {
+    t.map(|t| t.0.to_string()).unwrap_or_default()
+}
+
+impl Store for RedisStore {
+    fn commit(&self, t: &Transition, events: &[Value]) -> StoreResult<()> {
+        let r = &t.next;
+        let rec_key = self.key(&format!("req:{}", r.id));
+        let holders_key = holder_key(r)
+            .map(|k| self.key(&format!("holders:{k}")))
+            .unwrap_or_else(|| rec_key.clone());
+        let audit = serde_json::to_string(&t.audit).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let script = Script::new(COMMIT);
+        let mut inv = script.prepare_invoke();
+        inv.key(&rec_key)
+            .key(self.key(&format!("audit:{}", r.id)))
+            .key(self.key("audit"))
+            .key(self.key("expiry"))
+            .key(self.key("pending"))
+            .key(self.key("all"))
+            .key(self.key("outbox"))
+            .key(&holders_key)
+            .arg(&r.id)
+            .arg(t.expected_version.to_string())
+            .arg(r.version.to_string())
+            .arg(encode(r)?)
+            .arg(r.state.as_str())
+            .arg(audit)
+            .arg(score(r.expiry_score()))
+            .arg(score(r.pending_score()))
+            .arg(r.created_at.0.to_string())
+            .arg(if holds(r) { "1" } else { "0" })
+            .arg(events.len().to_string());
+        for e in events {
+            inv.arg(e.to_string());
+        }
+        let ok: i64 = inv.invoke(&mut *self.conn.borrow_mut()).map_err(unreachable)?;
+        if ok == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict)
+        }
+    }
+
+    fn get(&self, id: &str) -> StoreResult<Option<Request>> {
+        let json: Option<String> = self
+            .conn
+            .borrow_mut()
+            .hget(self.key(&format!("req:{id}")), "json")
+            .map_err(unreachable)?;
+        json.map(|j| decode(id, &j)).transpose()
+    }
+
+    fn list(&self, limit: usize) -> StoreResult<Vec<Request>> {
+        let ids: Vec<String> = self
+            .conn
+            .borrow_mut()
+            .zrevrange(self.key("all"), 0, limit as isize - 1)
+            .map_err(unreachable)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(r) = self.get(&id)? {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    fn due(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<String>> {
+        self.conn
+            .borrow_mut()
+            .zrangebyscore_limit(self.key("expiry"), "-inf", now.0, 0, limit as isize)
+            .map_err(unreachable)
+    }
+
+    fn stale_pending(&self, cutoff: Timestamp, limit: usize) -> StoreResult<Vec<String>> {
+        self.conn
+            .borrow_mut()
+            .zrangebyscore_limit(self.key("pending"), "-inf", cutoff.0, 0, limit as isize)
+            .map_err(unreachable)
+    }
+
+    fn audit(&self, id: &str) -> StoreResult<Vec<AuditEntry>> {
+        let reply: redis::streams::StreamRangeReply = self
+            .conn
+            .borrow_mut()
+            .xrange_all(self.key(&format!("audit:{id}")))
+            .map_err(unreachable)?;
+        reply
+            .ids
+            .iter()
+            .map(|e| {
+                let text: String = e
+                    .get("entry")
+                    .ok_or_else(|| StoreError::Corrupt(format!("audit entry {} has no body", e.id)))?;
+                decode_audit(&text)
+            })
+            .collect()
+    }
+
+    fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxItem>> {
+        let items: Vec<String> = self
+            .conn
+            .borrow_mut()
+            .lrange(self.key("outbox"), 0, limit as isize - 1)
+            .map_err(unreachable)?;
+        Ok(items
+            .into_iter()
+            .map(|text| OutboxItem {
+                // Undecodable bodies are delivered as a string rather than dropped.
+                body: serde_json::from_str(&text).unwrap_or(Value::String(text.clone())),
+                handle: text,
+            })
+            .collect())
+    }
+
+    fn outbox_ack(&self, handle: &str) -> StoreResult<()> {
+        let _: i64 = self
+            .conn
+            .borrow_mut()
+            .lrem(self.key("outbox"), 1, handle)
+            .map_err(unreachable)?;
+        Ok(())
+    }
+
+    fn try_lock(&self, name: &str, owner: &str, ttl_secs: u64) -> StoreResult<bool> {
+        let set: Option<String> = redis::cmd("SET")
+            .arg(self.key(&format!("lock:{name}")))
+            .arg(owner)
+            .arg("NX")
+            .arg("EX")
+            .arg(ttl_secs.max(1))
+            .query(&mut *self.conn.borrow_mut())
+            .map_err(unreachable)?;
+        Ok(set.is_some())
+    }
+
+    fn unlock(&self, name: &str, owner: &str) -> StoreResult<()> {
+        let _: i64 = Script::new(UNLOCK)
+            .key(self.key(&format!("lock:{name}")))
+            .arg(owner)
+            .invoke(&mut *self.conn.borrow_mut())
+            .map_err(unreachable)?;
+        Ok(())
+    }
+
+    fn holders(&self, key: &str) -> StoreResult<Vec<String>> {
+        let mut ids: Vec<String> = self
+            .conn
+            .borrow_mut()
+            .smembers(self.key(&format!("holders:{key}")))
+            .map_err(unreachable)?;
+        ids.sort();
+        Ok(ids)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(super::redact("redis://:secret@h:6379/0"), "redis://***@h:6379/0");
+        assert_eq!(super::redact("redis://h:6379"), "redis://h:6379");
+    }
+}
