@@ -532,9 +532,12 @@ pub fn begin_attach(
         }
         _ => expect_state(cur, &[State::Approved], "attach")?,
     }
-    match (&cur.approved_sha256, &cur.policy_sha256) {
+    // Re-hash what is stored now: a policy edited in the store after approval, whatever
+    // its recorded hash fields say, is not what the approver saw.
+    let current = cur.policy.as_ref().map(crate::digest::policy_sha256);
+    match (&cur.approved_sha256, &current) {
         (Some(a), Some(p)) if a == p => {}
-        (None, None) if cur.policy.is_none() => {}
+        (None, None) => {}
         _ => {
             return Err(RuleError::NotAuthorised(format!(
                 "the policy of {} differs from the one approved (hash mismatch); refusing to attach",
@@ -735,7 +738,7 @@ mod tests {
             ttl_secs: 3600,
             target: Target::IamUser { name: "dev".into() },
             policy: Some(serde_json::json!({"Version":"2012-10-17"})),
-            policy_sha256: Some("abc".into()),
+            policy_sha256: Some(crate::digest::policy_sha256(&serde_json::json!({"Version":"2012-10-17"}))),
             policy_name: "jit-test".into(),
             policy_source: "file".into(),
             findings: vec![],
@@ -766,7 +769,7 @@ mod tests {
                 acknowledge_findings: false,
                 approvers: &approvers(),
                 quorum: 1,
-                policy_sha256: Some("abc".into()),
+                policy_sha256: r.policy.as_ref().map(crate::digest::policy_sha256),
             },
             Timestamp(1_000_010),
         )
@@ -786,7 +789,7 @@ mod tests {
         ));
         let t = approve_as(&pending(), "boss@example.COM").expect("listed approver");
         assert_eq!(t.next.state, State::Approved);
-        assert_eq!(t.next.approved_sha256.as_deref(), Some("abc"));
+        assert_eq!(t.next.approved_sha256, pending().policy_sha256);
         assert_eq!(t.next.version, 2);
         assert_eq!(t.expected_version, 1);
     }
@@ -794,7 +797,7 @@ mod tests {
     #[test]
     fn attach_refuses_changed_policy() {
         let mut r = approve_as(&pending(), "boss@example.com").expect("approve").next;
-        r.policy_sha256 = Some("tampered".into());
+        r.policy = Some(serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}));
         let err = begin_attach(&r, "x", "o", Duration::from_secs(60), Timestamp(1_000_020)).unwrap_err();
         assert!(matches!(err, RuleError::NotAuthorised(_)));
     }
