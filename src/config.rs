@@ -70,12 +70,21 @@ impl Config {
         }
         let quorum = match var(&["JIT_APPROVAL_QUORUM"]) {
             Some(q) => q.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                JitError::invalid("JIT_APPROVAL_QUORUM", format!("`{q}` is not a whole number of at least 1"))
+                JitError::invalid(
+                    "JIT_APPROVAL_QUORUM",
+                    format!("`{q}` is not a whole number of at least 1"),
+                )
             })?,
             None => 1,
         };
-        let default_ttl = duration_var(&["JIT_DEFAULT_TTL", "POLICY_TTL", "policy_ttl"], Duration::from_secs(8 * 3600))?;
-        let max_duration = duration_var(&["JIT_MAX_DURATION", "MAX_DURATION", "max_duration"], Duration::from_secs(24 * 3600))?;
+        let default_ttl = duration_var(
+            &["JIT_DEFAULT_TTL", "POLICY_TTL", "policy_ttl"],
+            Duration::from_secs(8 * 3600),
+        )?;
+        let max_duration = duration_var(
+            &["JIT_MAX_DURATION", "MAX_DURATION", "max_duration"],
+            Duration::from_secs(24 * 3600),
+        )?;
         if default_ttl > max_duration {
             return Err(JitError::invalid(
                 "JIT_DEFAULT_TTL",
@@ -89,16 +98,22 @@ impl Config {
         Ok(Config {
             backend,
             key_prefix,
-            approvers: var(&["APPROVAL_LIST"]).map(|v| split_list(&v)).unwrap_or_default(),
+            approvers: var(&["APPROVAL_LIST"])
+                .map(|v| split_list(&v))
+                .unwrap_or_default(),
             quorum,
             default_ttl,
             max_duration,
-            pending_timeout: duration_var(&["JIT_PENDING_TIMEOUT"], Duration::from_secs(24 * 3600))?,
+            pending_timeout: duration_var(
+                &["JIT_PENDING_TIMEOUT"],
+                Duration::from_secs(24 * 3600),
+            )?,
             lease: duration_var(&["JIT_LEASE"], Duration::from_secs(300))?,
             webhook: var(&["KUBIYA_JIT_WEBHOOK"]),
             webhook_timeout: duration_var(&["JIT_WEBHOOK_TIMEOUT"], Duration::from_secs(5))?,
             slack_channel: var(&["APPROVAL_SLACK_CHANNEL"]).unwrap_or_default(),
-            allowed_services: var(&["ALLOWED_SERVICES", "allowed_services"]).map(|v| split_list(&v)),
+            allowed_services: var(&["ALLOWED_SERVICES", "allowed_services"])
+                .map(|v| split_list(&v)),
             caller: var(&["KUBIYA_USER_EMAIL"]),
         })
     }
@@ -122,12 +137,19 @@ impl Config {
 
 pub fn check_email(field: &str, who: &str) -> Result<(), JitError> {
     let ok = who.len() <= 254
-        && who.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
-        && !who.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',');
+        && who
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+        && !who
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == ',');
     if ok {
         Ok(())
     } else {
-        Err(JitError::invalid(field, format!("`{who}` is not an email address")))
+        Err(JitError::invalid(
+            field,
+            format!("`{who}` is not an email address"),
+        ))
     }
 }
 
@@ -164,29 +186,39 @@ fn backend_from_env() -> Result<Backend, JitError> {
 
 /// BACKEND_URL is either a full URL or, as the original teammate configured it, a bare
 /// host that BACKEND_PORT, BACKEND_PASS and BACKEND_DB complete.
-pub fn redis_url(url: &str, port: Option<&str>, pass: Option<&str>, db: Option<&str>) -> Result<String, JitError> {
+pub fn redis_url(
+    url: &str,
+    port: Option<&str>,
+    pass: Option<&str>,
+    db: Option<&str>,
+) -> Result<String, JitError> {
     if url.starts_with("redis://") || url.starts_with("rediss://") {
         return Ok(url.to_string());
     }
     if url.contains("://") {
         return Err(JitError::invalid(
             "BACKEND_URL",
-            format!("`{url}` has an unsupported scheme; use redis://, rediss:// or a bare host name"),
+            format!(
+                "`{url}` has an unsupported scheme; use redis://, rediss:// or a bare host name"
+            ),
         ));
     }
     if url.is_empty() || url.contains(['/', '@', ' ']) {
-        return Err(JitError::invalid("BACKEND_URL", format!("`{url}` is not a host name")));
+        return Err(JitError::invalid(
+            "BACKEND_URL",
+            format!("`{url}` is not a host name"),
+        ));
     }
     let port = match port {
-        Some(p) => p
-            .parse::<u16>()
-            .map_err(|_| JitError::invalid("BACKEND_PORT", format!("`{p}` is not a port number")))?,
+        Some(p) => p.parse::<u16>().map_err(|_| {
+            JitError::invalid("BACKEND_PORT", format!("`{p}` is not a port number"))
+        })?,
         None => 6379,
     };
     let db = match db {
-        Some(d) => d
-            .parse::<u32>()
-            .map_err(|_| JitError::invalid("BACKEND_DB", format!("`{d}` is not a database number")))?,
+        Some(d) => d.parse::<u32>().map_err(|_| {
+            JitError::invalid("BACKEND_DB", format!("`{d}` is not a database number"))
+        })?,
         None => 0,
     };
     let auth = match pass {
@@ -199,7 +231,9 @@ pub fn redis_url(url: &str, port: Option<&str>, pass: Option<&str>, db: Option<&
 fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -215,8 +249,14 @@ mod tests {
             redis_url("redis.internal", Some("6380"), Some("p@ss word"), Some("2")).ok(),
             Some("redis://:p%40ss%20word@redis.internal:6380/2".to_string())
         );
-        assert_eq!(redis_url("h", None, None, None).ok(), Some("redis://h:6379/0".to_string()));
-        assert_eq!(redis_url("rediss://x:1/0", Some("9"), None, None).ok(), Some("rediss://x:1/0".to_string()));
+        assert_eq!(
+            redis_url("h", None, None, None).ok(),
+            Some("redis://h:6379/0".to_string())
+        );
+        assert_eq!(
+            redis_url("rediss://x:1/0", Some("9"), None, None).ok(),
+            Some("rediss://x:1/0".to_string())
+        );
         assert!(redis_url("http://x", None, None, None).is_err());
         assert!(redis_url("h", Some("nope"), None, None).is_err());
     }

@@ -56,7 +56,8 @@ mod tests {
     #[test]
     fn formatting_and_key_order_do_not_change_the_hash() {
         let a: Value = serde_json::from_str(r#"{"b":1,"a":[{"y":true,"x":null}]}"#).expect("json");
-        let b: Value = serde_json::from_str("{ \"a\" : [ {\"x\":null, \"y\":true} ], \"b\" : 1 }").expect("json");
+        let b: Value = serde_json::from_str("{ \"a\" : [ {\"x\":null, \"y\":true} ], \"b\" : 1 }")
+            .expect("json");
         assert_eq!(canonical_json(&a), r#"{"a":[{"x":null,"y":true}],"b":1}"#);
         assert_eq!(policy_sha256(&a), policy_sha256(&b));
         let c: Value = serde_json::from_str(r#"{"b":2,"a":[{"y":true,"x":null}]}"#).expect("json");

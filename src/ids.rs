@@ -16,7 +16,10 @@ pub fn new_id(prefix: &str) -> String {
             *b = (seed >> (i * 8)) as u8;
         }
     }
-    let tail: String = bytes.iter().map(|b| ALPHABET[(*b % 32) as usize] as char).collect();
+    let tail: String = bytes
+        .iter()
+        .map(|b| ALPHABET[(*b % 32) as usize] as char)
+        .collect();
     format!("{prefix}-{tail}")
 }
 
@@ -25,6 +28,8 @@ pub fn new_id(prefix: &str) -> String {
 pub fn is_request_id(id: &str) -> bool {
     id.len() <= 64
         && id.starts_with("jit-")
-        && id[4..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && id[4..]
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && id.len() > 4
 }

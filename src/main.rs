@@ -17,9 +17,9 @@ fn main() -> ExitCode {
         Err(err) => {
             let code = exit_code_of(&err);
             eprintln!("error: {err:#}");
-            if json {
+            if json && !commands::printed() {
                 let body = serde_json::json!({"error": {"exit_code": code as u8, "message": format!("{err:#}")}});
-                println!("{body}");
+                commands::print_out(&body.to_string());
             }
             ExitCode::from(code as u8)
         }

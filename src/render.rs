@@ -74,8 +74,15 @@ pub fn request(r: &Request, timeline: &[AuditEntry]) -> String {
         out.push_str("timeline:\n");
         for e in timeline {
             let from = e.from.map(|s| format!("{s} -> ")).unwrap_or_default();
-            let why = e.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default();
-            out.push_str(&format!("  {} {:<16} {from}{} by {}{why}\n", e.at, e.action, e.to, e.by));
+            let why = e
+                .reason
+                .as_ref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {} {:<16} {from}{} by {}{why}\n",
+                e.at, e.action, e.to, e.by
+            ));
         }
     }
     out
@@ -85,14 +92,19 @@ pub fn list(rows: &[Request]) -> String {
     if rows.is_empty() {
         return "no requests".into();
     }
-    let mut out = format!("{:<17} {:<10} {:<28} {:<21} {}\n", "ID", "STATE", "REQUESTER", "EXPIRES", "TARGET");
+    let mut out = format!(
+        "{:<17} {:<10} {:<28} {:<21} {}\n",
+        "ID", "STATE", "REQUESTER", "EXPIRES", "TARGET"
+    );
     for r in rows {
         out.push_str(&format!(
             "{:<17} {:<10} {:<28} {:<21} {}\n",
             r.id,
             r.state.as_str(),
             r.requester,
-            r.expires_at.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
+            r.expires_at
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "-".into()),
             r.target.describe()
         ));
     }

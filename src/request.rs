@@ -87,7 +87,9 @@ impl Target {
                 user,
                 account_id,
                 permission_set: Some(ps),
-            } => format!("Identity Center user {user} in account {account_id} via permission set {ps}"),
+            } => format!(
+                "Identity Center user {user} in account {account_id} via permission set {ps}"
+            ),
             Target::Sso {
                 user, account_id, ..
             } => format!("Identity Center user {user} in account {account_id}"),
@@ -383,10 +385,18 @@ pub struct ApproveInput<'a> {
     pub policy_sha256: Option<String>,
 }
 
-pub fn approve(cur: &Request, input: ApproveInput<'_>, now: Timestamp) -> Result<Transition, RuleError> {
+pub fn approve(
+    cur: &Request,
+    input: ApproveInput<'_>,
+    now: Timestamp,
+) -> Result<Transition, RuleError> {
     expect_state(cur, &[State::Pending], "approve")?;
     check_reviewer(cur, input.approver, input.approvers)?;
-    if cur.approvals.iter().any(|a| same_person(&a.by, input.approver)) {
+    if cur
+        .approvals
+        .iter()
+        .any(|a| same_person(&a.by, input.approver))
+    {
         return Err(RuleError::WrongState(format!(
             "{} has already approved {}; {} more distinct approver(s) needed",
             input.approver,
@@ -427,19 +437,31 @@ pub fn approve(cur: &Request, input: ApproveInput<'_>, now: Timestamp) -> Result
     } else {
         vec![]
     };
-    let action = if complete { "approve" } else { "approve_partial" };
-    Ok(step(cur, now, input.approver, action, reason, events, |n| {
-        n.approvals.push(Approval {
-            by: input.approver.to_string(),
-            at: now,
-            comment: input.comment.clone(),
-            acknowledged_findings: ack,
-        });
-        if complete {
-            n.state = State::Approved;
-            n.approved_sha256 = input.policy_sha256.clone();
-        }
-    }))
+    let action = if complete {
+        "approve"
+    } else {
+        "approve_partial"
+    };
+    Ok(step(
+        cur,
+        now,
+        input.approver,
+        action,
+        reason,
+        events,
+        |n| {
+            n.approvals.push(Approval {
+                by: input.approver.to_string(),
+                at: now,
+                comment: input.comment.clone(),
+                acknowledged_findings: ack,
+            });
+            if complete {
+                n.state = State::Approved;
+                n.approved_sha256 = input.policy_sha256.clone();
+            }
+        },
+    ))
 }
 
 pub fn reject(
@@ -498,14 +520,20 @@ pub fn cancel(cur: &Request, by: &str, now: Timestamp) -> Result<Transition, Rul
 pub fn time_out(cur: &Request, timeout: Duration, now: Timestamp) -> Result<Transition, RuleError> {
     expect_state(cur, &[State::Pending], "time out")?;
     if cur.created_at.plus(timeout) > now {
-        return Err(RuleError::WrongState(format!("{} is not stale yet", cur.id)));
+        return Err(RuleError::WrongState(format!(
+            "{} is not stale yet",
+            cur.id
+        )));
     }
     Ok(step(
         cur,
         now,
         "aws-jit expire",
         "time_out",
-        Some(format!("no decision within {}", crate::time::human(timeout))),
+        Some(format!(
+            "no decision within {}",
+            crate::time::human(timeout)
+        )),
         vec![EventKind::TimedOut],
         |n| n.state = State::TimedOut,
     ))
@@ -540,9 +568,9 @@ pub fn begin_attach(
         (None, None) => {}
         _ => {
             return Err(RuleError::NotAuthorised(format!(
-                "the policy of {} differs from the one approved (hash mismatch); refusing to attach",
-                cur.id
-            )))
+            "the policy of {} differs from the one approved (hash mismatch); refusing to attach",
+            cur.id
+        )))
         }
     }
     let expires = now.plus(cur.ttl());
@@ -556,7 +584,12 @@ pub fn begin_attach(
     }))
 }
 
-pub fn attached(cur: &Request, by: &str, grant: Grant, now: Timestamp) -> Result<Transition, RuleError> {
+pub fn attached(
+    cur: &Request,
+    by: &str,
+    grant: Grant,
+    now: Timestamp,
+) -> Result<Transition, RuleError> {
     expect_state(cur, &[State::Attaching], "finish attaching")?;
     let reason = grant.policy_arn.clone();
     Ok(step(
@@ -578,7 +611,12 @@ pub fn attached(cur: &Request, by: &str, grant: Grant, now: Timestamp) -> Result
 
 /// Attach failed: back to approved with the error; the expiry intent stays so that
 /// `expire` cleans up anything half-made if nobody retries.
-pub fn attach_failed(cur: &Request, by: &str, error: &str, now: Timestamp) -> Result<Transition, RuleError> {
+pub fn attach_failed(
+    cur: &Request,
+    by: &str,
+    error: &str,
+    now: Timestamp,
+) -> Result<Transition, RuleError> {
     expect_state(cur, &[State::Attaching], "record attach failure on")?;
     Ok(step(
         cur,
@@ -607,7 +645,12 @@ pub fn begin_removal(
 ) -> Result<Transition, RuleError> {
     expect_state(
         cur,
-        &[State::Approved, State::Attaching, State::Active, State::Removing],
+        &[
+            State::Approved,
+            State::Attaching,
+            State::Active,
+            State::Removing,
+        ],
         "remove",
     )?;
     if let Some(l) = cur.lease_held(now) {
@@ -620,7 +663,10 @@ pub fn begin_removal(
         && cur.state != State::Removing
         && cur.expires_at.is_none_or(|e| e > now)
     {
-        return Err(RuleError::WrongState(format!("{} has not expired yet", cur.id)));
+        return Err(RuleError::WrongState(format!(
+            "{} has not expired yet",
+            cur.id
+        )));
     }
     let removal = match &cur.removal {
         // A revocation already under way keeps its reason and author.
@@ -661,7 +707,11 @@ pub fn check_revoker(cur: &Request, by: &str, approvers: &[String]) -> Result<()
 
 pub fn removed(cur: &Request, by: &str, now: Timestamp) -> Result<Transition, RuleError> {
     expect_state(cur, &[State::Removing], "finish removing")?;
-    let reason = cur.removal.as_ref().map(|r| r.reason).unwrap_or(RemovalReason::Expired);
+    let reason = cur
+        .removal
+        .as_ref()
+        .map(|r| r.reason)
+        .unwrap_or(RemovalReason::Expired);
     let (to, ev, action) = match reason {
         RemovalReason::Expired => (State::Expired, EventKind::Expired, "expire"),
         RemovalReason::Revoked => (State::Revoked, EventKind::Revoked, "revoke"),
@@ -679,7 +729,12 @@ pub fn removed(cur: &Request, by: &str, now: Timestamp) -> Result<Transition, Ru
 
 /// Removal failed: the grant stays `removing` (and in the expiry index) with the error,
 /// lease released so the next run retries at once.
-pub fn removal_failed(cur: &Request, by: &str, error: &str, now: Timestamp) -> Result<Transition, RuleError> {
+pub fn removal_failed(
+    cur: &Request,
+    by: &str,
+    error: &str,
+    now: Timestamp,
+) -> Result<Transition, RuleError> {
     expect_state(cur, &[State::Removing], "record removal failure on")?;
     Ok(step(
         cur,
@@ -738,7 +793,9 @@ mod tests {
             ttl_secs: 3600,
             target: Target::IamUser { name: "dev".into() },
             policy: Some(serde_json::json!({"Version":"2012-10-17"})),
-            policy_sha256: Some(crate::digest::policy_sha256(&serde_json::json!({"Version":"2012-10-17"}))),
+            policy_sha256: Some(crate::digest::policy_sha256(
+                &serde_json::json!({"Version":"2012-10-17"}),
+            )),
             policy_name: "jit-test".into(),
             policy_source: "file".into(),
             findings: vec![],
@@ -796,37 +853,101 @@ mod tests {
 
     #[test]
     fn attach_refuses_changed_policy() {
-        let mut r = approve_as(&pending(), "boss@example.com").expect("approve").next;
-        r.policy = Some(serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}));
-        let err = begin_attach(&r, "x", "o", Duration::from_secs(60), Timestamp(1_000_020)).unwrap_err();
+        let mut r = approve_as(&pending(), "boss@example.com")
+            .expect("approve")
+            .next;
+        r.policy = Some(
+            serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}),
+        );
+        let err =
+            begin_attach(&r, "x", "o", Duration::from_secs(60), Timestamp(1_000_020)).unwrap_err();
         assert!(matches!(err, RuleError::NotAuthorised(_)));
     }
 
     #[test]
     fn attach_writes_expiry_before_acting() {
-        let r = approve_as(&pending(), "boss@example.com").expect("approve").next;
-        let t = begin_attach(&r, "x", "o", Duration::from_secs(60), Timestamp(1_000_020)).expect("attach");
+        let r = approve_as(&pending(), "boss@example.com")
+            .expect("approve")
+            .next;
+        let t = begin_attach(&r, "x", "o", Duration::from_secs(60), Timestamp(1_000_020))
+            .expect("attach");
         assert_eq!(t.next.state, State::Attaching);
         assert_eq!(t.next.expiry_score(), Some(Timestamp(1_003_620)));
         // A second attach while the lease is live is refused.
-        assert!(begin_attach(&t.next, "y", "p", Duration::from_secs(60), Timestamp(1_000_030)).is_err());
+        assert!(begin_attach(
+            &t.next,
+            "y",
+            "p",
+            Duration::from_secs(60),
+            Timestamp(1_000_030)
+        )
+        .is_err());
         // After the lease runs out it may be re-claimed (crash recovery).
-        assert!(begin_attach(&t.next, "y", "p", Duration::from_secs(60), Timestamp(1_000_090)).is_ok());
+        assert!(begin_attach(
+            &t.next,
+            "y",
+            "p",
+            Duration::from_secs(60),
+            Timestamp(1_000_090)
+        )
+        .is_ok());
     }
 
     #[test]
     fn removal_is_single_flight_and_retried() {
-        let r = approve_as(&pending(), "boss@example.com").expect("approve").next;
-        let a = begin_attach(&r, "x", "o", Duration::from_secs(60), Timestamp(1_000_020)).expect("attach");
-        let active = attached(&a.next, "x", Grant::default(), Timestamp(1_000_021)).expect("attached").next;
+        let r = approve_as(&pending(), "boss@example.com")
+            .expect("approve")
+            .next;
+        let a = begin_attach(&r, "x", "o", Duration::from_secs(60), Timestamp(1_000_020))
+            .expect("attach");
+        let active = attached(&a.next, "x", Grant::default(), Timestamp(1_000_021))
+            .expect("attached")
+            .next;
         let late = Timestamp(1_010_000);
-        assert!(begin_removal(&active, RemovalReason::Expired, "e", "o", Duration::from_secs(60), Timestamp(1_000_100)).is_err());
-        let claim = begin_removal(&active, RemovalReason::Expired, "e", "o", Duration::from_secs(60), late).expect("claim");
-        assert!(begin_removal(&claim.next, RemovalReason::Expired, "e", "p", Duration::from_secs(60), late).is_err());
-        let failed = removal_failed(&claim.next, "e", "boom", late).expect("fail").next;
+        assert!(begin_removal(
+            &active,
+            RemovalReason::Expired,
+            "e",
+            "o",
+            Duration::from_secs(60),
+            Timestamp(1_000_100)
+        )
+        .is_err());
+        let claim = begin_removal(
+            &active,
+            RemovalReason::Expired,
+            "e",
+            "o",
+            Duration::from_secs(60),
+            late,
+        )
+        .expect("claim");
+        assert!(begin_removal(
+            &claim.next,
+            RemovalReason::Expired,
+            "e",
+            "p",
+            Duration::from_secs(60),
+            late
+        )
+        .is_err());
+        let failed = removal_failed(&claim.next, "e", "boom", late)
+            .expect("fail")
+            .next;
         assert_eq!(failed.state, State::Removing);
-        assert!(failed.expiry_score().is_some(), "failed removal stays indexed");
-        let again = begin_removal(&failed, RemovalReason::Expired, "e", "p", Duration::from_secs(60), late).expect("retry");
+        assert!(
+            failed.expiry_score().is_some(),
+            "failed removal stays indexed"
+        );
+        let again = begin_removal(
+            &failed,
+            RemovalReason::Expired,
+            "e",
+            "p",
+            Duration::from_secs(60),
+            late,
+        )
+        .expect("retry");
         let done = removed(&again.next, "e", late).expect("done").next;
         assert_eq!(done.state, State::Expired);
         assert_eq!(done.expiry_score(), None);
@@ -835,6 +956,12 @@ mod tests {
     #[test]
     fn only_requester_cancels() {
         assert!(cancel(&pending(), "boss@example.com", Timestamp(1)).is_err());
-        assert_eq!(cancel(&pending(), "dev@example.com", Timestamp(1)).expect("cancel").next.state, State::Cancelled);
+        assert_eq!(
+            cancel(&pending(), "dev@example.com", Timestamp(1))
+                .expect("cancel")
+                .next
+                .state,
+            State::Cancelled
+        );
     }
 }

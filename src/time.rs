@@ -92,7 +92,10 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("--ttl", "2h").ok(), Some(Duration::from_secs(7200)));
+        assert_eq!(
+            parse_duration("--ttl", "2h").ok(),
+            Some(Duration::from_secs(7200))
+        );
         assert!(parse_duration("--ttl", "0s").is_err());
         assert!(parse_duration("--ttl", "soon").is_err());
     }

@@ -12,17 +12,24 @@ fn full_cycle_for_user(backend: Backend) {
     let jit = Jit::new(backend);
     let id = jit.request_user(&user, &[]);
     assert_eq!(jit.state(&id), "pending");
-    jit.run(&["approve", &id, "--approver", APPROVER, "--comment", "ok"]).ok();
+    jit.run(&["approve", &id, "--approver", APPROVER, "--comment", "ok"])
+        .ok();
     assert_eq!(jit.state(&id), "approved");
     jit.run(&["attach", &id]).ok();
     let rec = jit.record(&id);
     assert_eq!(rec["request"]["state"], "active");
-    let arn = rec["request"]["grant"]["policy_arn"].as_str().expect("policy arn").to_string();
+    let arn = rec["request"]["grant"]["policy_arn"]
+        .as_str()
+        .expect("policy arn")
+        .to_string();
     assert!(arn.contains(":policy/jit/"), "{arn}");
     assert_eq!(iam.user_policies(&user), vec![arn.clone()]);
     // What AWS holds is exactly what was approved.
     let doc = iam.policy_document(&arn);
-    assert_eq!(doc, rec["request"]["policy"], "attached document differs from the approved one");
+    assert_eq!(
+        doc, rec["request"]["policy"],
+        "attached document differs from the approved one"
+    );
 
     // Not yet due: nothing happens.
     jit.run(&["expire"]).ok();
@@ -31,14 +38,24 @@ fn full_cycle_for_user(backend: Backend) {
 
     jit.run(&["expire", "--at", FAR_FUTURE]).ok();
     assert_eq!(jit.state(&id), "expired");
-    assert!(iam.user_policies(&user).is_empty(), "policy still attached after expire");
+    assert!(
+        iam.user_policies(&user).is_empty(),
+        "policy still attached after expire"
+    );
     assert!(!iam.policy_exists(&arn), "policy not deleted after expire");
 
     // The timeline tells the whole story in order.
     let actions: Vec<String> = rec_timeline(&jit, &id);
     assert_eq!(
         actions,
-        ["request", "approve", "attach_begin", "attach", "remove_begin", "expire"],
+        [
+            "request",
+            "approve",
+            "attach_begin",
+            "attach",
+            "remove_begin",
+            "expire"
+        ],
         "timeline"
     );
 }
@@ -70,9 +87,23 @@ fn full_cycle_iam_role() {
         let jit = Jit::new(backend);
         let id = jit
             .run(&[
-                "request", "--purpose", "rotate logs", "--ttl", "30m", "--requester", REQUESTER, "--iam-role", &role,
-                "--service", "s3", "--actions", "GetObject", "--resources", "arn:aws:s3:::team-logs/*",
-                "--policy-name", &unique("custom-"),
+                "request",
+                "--purpose",
+                "rotate logs",
+                "--ttl",
+                "30m",
+                "--requester",
+                REQUESTER,
+                "--iam-role",
+                &role,
+                "--service",
+                "s3",
+                "--actions",
+                "GetObject",
+                "--resources",
+                "arn:aws:s3:::team-logs/*",
+                "--policy-name",
+                &unique("custom-"),
             ])
             .ok()
             .stdout
@@ -80,7 +111,10 @@ fn full_cycle_iam_role() {
             .to_string();
         jit.run(&["approve", &id, "--approver", APPROVER]).ok();
         jit.run(&["attach", &id]).ok();
-        let arn = jit.record(&id)["request"]["grant"]["policy_arn"].as_str().expect("arn").to_string();
+        let arn = jit.record(&id)["request"]["grant"]["policy_arn"]
+            .as_str()
+            .expect("arn")
+            .to_string();
         assert_eq!(iam.role_policies(&role), vec![arn.clone()]);
         jit.run(&["expire", "--at", FAR_FUTURE]).ok();
         assert!(iam.role_policies(&role).is_empty());
@@ -119,8 +153,17 @@ fn revoke_removes_early_and_cancel_withdraws() {
     jit.run(&["approve", &id, "--approver", APPROVER]).ok();
     jit.run(&["attach", &id]).ok();
     // A stranger cannot revoke.
-    jit.run(&["revoke", &id, "--by", "mallory@example.com", "--reason", "x"]).code(5);
-    jit.run(&["revoke", &id, "--by", REQUESTER, "--reason", "done early"]).ok();
+    jit.run(&[
+        "revoke",
+        &id,
+        "--by",
+        "mallory@example.com",
+        "--reason",
+        "x",
+    ])
+    .code(5);
+    jit.run(&["revoke", &id, "--by", REQUESTER, "--reason", "done early"])
+        .ok();
     assert_eq!(jit.state(&id), "revoked");
     assert!(iam.user_policies(&user).is_empty());
     assert!(iam.jit_policies_named(&id).is_empty());
@@ -137,14 +180,27 @@ fn caller_defaults_to_kubiya_user_email() {
     let mut jit = Jit::new(Backend::Local);
     jit.set("KUBIYA_USER_EMAIL", REQUESTER);
     let r = jit.run(&[
-        "request", "--purpose", "p", "--iam-user", "alice", "--service", "s3", "--actions", "GetObject",
-        "--resources", "arn:aws:s3:::b/*", "--output", "json",
+        "request",
+        "--purpose",
+        "p",
+        "--iam-user",
+        "alice",
+        "--service",
+        "s3",
+        "--actions",
+        "GetObject",
+        "--resources",
+        "arn:aws:s3:::b/*",
+        "--output",
+        "json",
     ]);
     let v = r.ok().json();
     assert_eq!(v["requester"], REQUESTER);
     assert_eq!(v["ttl_secs"], 8 * 3600, "default TTL is 8h");
     jit.unset("KUBIYA_USER_EMAIL");
-    let r = jit.run(&["approve", v["id"].as_str().unwrap_or_default()]).code(2);
+    let r = jit
+        .run(&["approve", v["id"].as_str().unwrap_or_default()])
+        .code(2);
     assert!(r.stderr.contains("KUBIYA_USER_EMAIL"), "{}", r.stderr);
 }
 
@@ -155,7 +211,17 @@ fn stale_pending_requests_time_out() {
     let id = jit.request_user("alice", &[]);
     jit.run(&["expire"]).ok();
     assert_eq!(jit.state(&id), "pending");
-    let preview = jit.run(&["expire", "--at", FAR_FUTURE, "--dry-run", "--output", "json"]).ok().json();
+    let preview = jit
+        .run(&[
+            "expire",
+            "--at",
+            FAR_FUTURE,
+            "--dry-run",
+            "--output",
+            "json",
+        ])
+        .ok()
+        .json();
     assert_eq!(preview["timed_out"], serde_json::json!([id]));
     assert_eq!(jit.state(&id), "pending", "dry run changed state");
     jit.run(&["expire", "--at", FAR_FUTURE]).ok();

@@ -27,21 +27,28 @@ fn tag(k: &str, v: &str) -> Result<Tag, GrantError> {
 /// IAM tag values allow letters, digits, white space and `_.:/=+-@`.
 fn tag_value(v: &str) -> String {
     v.chars()
-        .map(|c| if c.is_alphanumeric() || " _.:/=+-@".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || " _.:/=+-@".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(256)
         .collect()
 }
 
 impl IamGrantor {
     pub fn new(sdk: &aws_config::SdkConfig) -> Self {
-        IamGrantor { client: Client::new(sdk) }
+        IamGrantor {
+            client: Client::new(sdk),
+        }
     }
 
     pub async fn attach(&self, r: &Request) -> Result<Grant, GrantError> {
-        let policy = r
-            .policy
-            .as_ref()
-            .ok_or_else(|| GrantError::Refused(format!("request {} has no policy to attach", r.id)))?;
+        let policy = r.policy.as_ref().ok_or_else(|| {
+            GrantError::Refused(format!("request {} has no policy to attach", r.id))
+        })?;
         let sha = r.approved_sha256.clone().unwrap_or_default();
         // Fail before creating anything when the principal does not exist.
         match &r.target {
@@ -69,7 +76,12 @@ impl IamGrantor {
             .path(PATH)
             .policy_name(&r.policy_name)
             .policy_document(crate::digest::canonical_json(policy))
-            .description(format!("aws-jit grant {} for {}", r.id, r.requester).chars().take(1000).collect::<String>())
+            .description(
+                format!("aws-jit grant {} for {}", r.id, r.requester)
+                    .chars()
+                    .take(1000)
+                    .collect::<String>(),
+            )
             .tags(tag(TAG_REQUEST, &r.id)?)
             .tags(tag(TAG_SHA, &sha)?)
             .tags(tag("aws-jit:requester", &tag_value(&r.requester))?)
@@ -93,8 +105,14 @@ impl IamGrantor {
                     ))
                 })?;
                 let tags = self.tags(&arn).await?;
-                let owner = tags.iter().find(|(k, _)| k == TAG_REQUEST).map(|(_, v)| v.as_str());
-                let hash = tags.iter().find(|(k, _)| k == TAG_SHA).map(|(_, v)| v.as_str());
+                let owner = tags
+                    .iter()
+                    .find(|(k, _)| k == TAG_REQUEST)
+                    .map(|(_, v)| v.as_str());
+                let hash = tags
+                    .iter()
+                    .find(|(k, _)| k == TAG_SHA)
+                    .map(|(_, v)| v.as_str());
                 if owner != Some(r.id.as_str()) || hash != Some(sha.as_str()) {
                     return Err(GrantError::Refused(format!(
                         "policy {arn} already exists and belongs to another request or holds another document; \
@@ -150,7 +168,12 @@ impl IamGrantor {
             },
         };
         self.detach_everywhere(&arn).await?;
-        let versions = self.client.list_policy_versions().policy_arn(&arn).send().await;
+        let versions = self
+            .client
+            .list_policy_versions()
+            .policy_arn(&arn)
+            .send()
+            .await;
         match versions {
             Ok(out) => {
                 for v in out.versions() {
@@ -158,7 +181,14 @@ impl IamGrantor {
                         continue;
                     }
                     if let Some(id) = v.version_id() {
-                        match self.client.delete_policy_version().policy_arn(&arn).version_id(id).send().await {
+                        match self
+                            .client
+                            .delete_policy_version()
+                            .policy_arn(&arn)
+                            .version_id(id)
+                            .send()
+                            .await
+                        {
                             Ok(_) => {}
                             Err(e) if is_code(&e, "NoSuchEntity") => {}
                             Err(e) => return Err(classify("DeletePolicyVersion", e)),
@@ -193,17 +223,41 @@ impl IamGrantor {
             };
             for u in out.policy_users() {
                 if let Some(name) = u.user_name() {
-                    ok_if_gone(self.client.detach_user_policy().user_name(name).policy_arn(arn).send().await, "DetachUserPolicy")?;
+                    ok_if_gone(
+                        self.client
+                            .detach_user_policy()
+                            .user_name(name)
+                            .policy_arn(arn)
+                            .send()
+                            .await,
+                        "DetachUserPolicy",
+                    )?;
                 }
             }
             for role in out.policy_roles() {
                 if let Some(name) = role.role_name() {
-                    ok_if_gone(self.client.detach_role_policy().role_name(name).policy_arn(arn).send().await, "DetachRolePolicy")?;
+                    ok_if_gone(
+                        self.client
+                            .detach_role_policy()
+                            .role_name(name)
+                            .policy_arn(arn)
+                            .send()
+                            .await,
+                        "DetachRolePolicy",
+                    )?;
                 }
             }
             for g in out.policy_groups() {
                 if let Some(name) = g.group_name() {
-                    ok_if_gone(self.client.detach_group_policy().group_name(name).policy_arn(arn).send().await, "DetachGroupPolicy")?;
+                    ok_if_gone(
+                        self.client
+                            .detach_group_policy()
+                            .group_name(name)
+                            .policy_arn(arn)
+                            .send()
+                            .await,
+                        "DetachGroupPolicy",
+                    )?;
                 }
             }
             if out.is_truncated() {
@@ -227,7 +281,11 @@ impl IamGrantor {
                 .send()
                 .await
                 .map_err(|e| as_retryable(classify("ListPolicies", e)))?;
-            if let Some(p) = out.policies().iter().find(|p| p.policy_name() == Some(name)) {
+            if let Some(p) = out
+                .policies()
+                .iter()
+                .find(|p| p.policy_name() == Some(name))
+            {
                 return Ok(p.arn().map(str::to_string));
             }
             if out.is_truncated() {
@@ -269,7 +327,10 @@ fn as_retryable(e: GrantError) -> GrantError {
     }
 }
 
-fn ok_if_gone<T, E, R>(res: Result<T, aws_sdk_iam::error::SdkError<E, R>>, what: &str) -> Result<(), GrantError>
+fn ok_if_gone<T, E, R>(
+    res: Result<T, aws_sdk_iam::error::SdkError<E, R>>,
+    what: &str,
+) -> Result<(), GrantError>
 where
     E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,

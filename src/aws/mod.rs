@@ -47,8 +47,13 @@ where
     let message = format!("{what}: {}", aws_sdk_iam::error::DisplayErrorContext(&err));
     match code.as_str() {
         "NoSuchEntity" | "ResourceNotFoundException" => GrantError::NotFound(message),
-        "MalformedPolicyDocument" | "InvalidInput" | "LimitExceeded" | "ValidationException"
-        | "AccessDenied" | "AccessDeniedException" | "EntityAlreadyExists" => GrantError::Refused(message),
+        "MalformedPolicyDocument"
+        | "InvalidInput"
+        | "LimitExceeded"
+        | "ValidationException"
+        | "AccessDenied"
+        | "AccessDeniedException"
+        | "EntityAlreadyExists" => GrantError::Refused(message),
         _ => GrantError::Backend(message),
     }
 }
@@ -69,7 +74,9 @@ pub struct Aws {
 impl Aws {
     /// Loads region, credentials and endpoint (AWS_ENDPOINT_URL) the standard way.
     pub fn connect() -> anyhow::Result<Aws> {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let sdk = rt.block_on(async {
             aws_config::defaults(BehaviorVersion::latest())
                 .region(RegionProviderChain::default_provider().or_else("us-east-1"))
@@ -94,7 +101,9 @@ impl Aws {
     /// Make the grant real. Idempotent: a repeat converges to the same AWS objects.
     pub fn attach(&self, r: &Request) -> Result<Grant, GrantError> {
         match &r.target {
-            Target::IamUser { .. } | Target::IamRole { .. } => self.block_on(iam::IamGrantor::new(&self.sdk).attach(r)),
+            Target::IamUser { .. } | Target::IamRole { .. } => {
+                self.block_on(iam::IamGrantor::new(&self.sdk).attach(r))
+            }
             Target::Sso { .. } => Err(GrantError::Refused(
                 "Identity Center targets are not supported by this build".into(),
             )),
@@ -106,7 +115,9 @@ impl Aws {
     pub fn remove(&self, r: &Request, shared_still_needed: bool) -> Result<(), GrantError> {
         let _ = shared_still_needed;
         match &r.target {
-            Target::IamUser { .. } | Target::IamRole { .. } => self.block_on(iam::IamGrantor::new(&self.sdk).remove(r)),
+            Target::IamUser { .. } | Target::IamRole { .. } => {
+                self.block_on(iam::IamGrantor::new(&self.sdk).remove(r))
+            }
             Target::Sso { .. } => Err(GrantError::Refused(
                 "Identity Center targets are not supported by this build".into(),
             )),

@@ -45,7 +45,7 @@ pub enum Output {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Ask for temporary access: a purpose, a target and a policy.
-    Request(RequestArgs),
+    Request(Box<RequestArgs>),
     /// Approve a pending request (approvers in APPROVAL_LIST, never the requester).
     Approve(ApproveArgs),
     /// Reject a pending request, with a reason.
@@ -112,11 +112,22 @@ pub struct RequestArgs {
     pub service: Option<String>,
 
     /// Actions of --service, comma-separated, without the prefix (GetObject,ListBucket); wildcards expand.
-    #[arg(long, value_delimiter = ',', requires = "service", help_heading = "Policy (one of)")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        requires = "service",
+        help_heading = "Policy (one of)"
+    )]
     pub actions: Vec<String>,
 
     /// Access levels of --service instead of actions: read, list, write, tagging.
-    #[arg(long, value_delimiter = ',', requires = "service", conflicts_with = "actions", help_heading = "Policy (one of)")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        requires = "service",
+        conflicts_with = "actions",
+        help_heading = "Policy (one of)"
+    )]
     pub access: Vec<String>,
 
     /// Resource ARNs the actions apply to, comma-separated.
@@ -132,7 +143,12 @@ pub struct RequestArgs {
     pub permission_set: Option<String>,
 
     /// Which generator turns a description into a policy.
-    #[arg(long, value_enum, default_value = "auto", help_heading = "Policy (one of)")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        help_heading = "Policy (one of)"
+    )]
     pub generator: crate::policy::GeneratorChoice,
 
     /// Region for ARNs built from a description.

@@ -27,7 +27,10 @@ pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Result<()> {
     let r = ctx.commit(t)?;
     ctx.emit(&serde_json::to_value(&r)?, || {
         if r.state == State::Approved {
-            format!("{} approved by {approver}; run `aws-jit attach {}` to grant it", r.id, r.id)
+            format!(
+                "{} approved by {approver}; run `aws-jit attach {}` to grant it",
+                r.id, r.id
+            )
         } else {
             format!(
                 "{} approved by {approver}; {} of {} approvals so far",

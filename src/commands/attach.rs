@@ -8,7 +8,11 @@ use crate::time::Timestamp;
 
 pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
     let cur = ctx.load(&args.id)?;
-    let by = ctx.config.caller.clone().unwrap_or_else(|| "aws-jit attach".into());
+    let by = ctx
+        .config
+        .caller
+        .clone()
+        .unwrap_or_else(|| "aws-jit attach".into());
     if cur.state == State::Active {
         // Converge rather than fail: re-assert the grant (idempotent in AWS).
         let grant = ctx.aws()?.attach(&cur).map_err(JitError::from)?;
@@ -23,15 +27,25 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
         return Ok(());
     }
     // Intent first: the expiry lands in the store before AWS is touched.
-    let claimed = ctx.commit(request::begin_attach(&cur, &by, &ctx.owner, ctx.config.lease, Timestamp::now()).map_err(rule)?)?;
-    match ctx.aws().and_then(|aws| aws.attach(&claimed).map_err(|e| JitError::from(e).into())) {
+    let claimed = ctx.commit(
+        request::begin_attach(&cur, &by, &ctx.owner, ctx.config.lease, Timestamp::now())
+            .map_err(rule)?,
+    )?;
+    match ctx
+        .aws()
+        .and_then(|aws| aws.attach(&claimed).map_err(|e| JitError::from(e).into()))
+    {
         Ok(grant) => {
-            let r = ctx.commit(request::attached(&claimed, &by, grant, Timestamp::now()).map_err(rule)?)?;
+            let r = ctx
+                .commit(request::attached(&claimed, &by, grant, Timestamp::now()).map_err(rule)?)?;
             ctx.emit(&serde_json::to_value(&r)?, || {
                 format!(
                     "{} active: {} on {} until {}",
                     r.id,
-                    r.grant.as_ref().and_then(|g| g.policy_arn.clone()).unwrap_or_else(|| r.policy_name.clone()),
+                    r.grant
+                        .as_ref()
+                        .and_then(|g| g.policy_arn.clone())
+                        .unwrap_or_else(|| r.policy_name.clone()),
                     r.target.describe(),
                     r.expires_at.map(|t| t.to_string()).unwrap_or_default()
                 )
@@ -40,7 +54,9 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
         }
         Err(e) => {
             let msg = format!("{e:#}");
-            ctx.commit(request::attach_failed(&claimed, &by, &msg, Timestamp::now()).map_err(rule)?)?;
+            ctx.commit(
+                request::attach_failed(&claimed, &by, &msg, Timestamp::now()).map_err(rule)?,
+            )?;
             Err(e.context(format!(
                 "attaching {} failed; it stays approved and `aws-jit attach {}` retries",
                 claimed.id, claimed.id

@@ -44,16 +44,23 @@ pub fn run(ctx: &Ctx, args: &ExpireArgs) -> Result<()> {
 
     // Stale pending requests.
     let cutoff = now.minus(ctx.config.pending_timeout);
-    for id in ctx.store.stale_pending(cutoff, usize::MAX >> 1).map_err(JitError::from)? {
-        let Some(cur) = ctx.store.get(&id).map_err(JitError::from)? else { continue };
+    for id in ctx
+        .store
+        .stale_pending(cutoff, usize::MAX >> 1)
+        .map_err(JitError::from)?
+    {
+        let Some(cur) = ctx.store.get(&id).map_err(JitError::from)? else {
+            continue;
+        };
         if args.dry_run {
             rep.timed_out.push(id);
             continue;
         }
-        match request::time_out(&cur, ctx.config.pending_timeout, now).map(|t| ctx.commit(t)) {
-            Ok(Ok(_)) => rep.timed_out.push(id),
-            // Decided by someone else meanwhile: nothing to do.
-            Ok(Err(_)) | Err(_) => {}
+        // Err: decided by someone else meanwhile, nothing to do.
+        if let Ok(Ok(_)) =
+            request::time_out(&cur, ctx.config.pending_timeout, now).map(|t| ctx.commit(t))
+        {
+            rep.timed_out.push(id);
         }
     }
 
@@ -61,12 +68,17 @@ pub fn run(ctx: &Ctx, args: &ExpireArgs) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     loop {
         let ids = ctx.store.due(now, BATCH).map_err(JitError::from)?;
-        let fresh: Vec<String> = ids.into_iter().filter(|id| seen.insert(id.clone())).collect();
+        let fresh: Vec<String> = ids
+            .into_iter()
+            .filter(|id| seen.insert(id.clone()))
+            .collect();
         if fresh.is_empty() {
             break;
         }
         for id in fresh {
-            let Some(cur) = ctx.store.get(&id).map_err(JitError::from)? else { continue };
+            let Some(cur) = ctx.store.get(&id).map_err(JitError::from)? else {
+                continue;
+            };
             if args.dry_run {
                 match cur.removal.as_ref().map(|r| r.reason) {
                     Some(RemovalReason::Revoked) => rep.revoked.push(id),
@@ -74,7 +86,14 @@ pub fn run(ctx: &Ctx, args: &ExpireArgs) -> Result<()> {
                 }
                 continue;
             }
-            let claim = request::begin_removal(&cur, RemovalReason::Expired, by, &ctx.owner, ctx.config.lease, now);
+            let claim = request::begin_removal(
+                &cur,
+                RemovalReason::Expired,
+                by,
+                &ctx.owner,
+                ctx.config.lease,
+                now,
+            );
             let claimed = match claim {
                 Ok(t) => match ctx.commit(t) {
                     Ok(c) => c,
@@ -91,7 +110,10 @@ pub fn run(ctx: &Ctx, args: &ExpireArgs) -> Result<()> {
             match removal::finish(ctx, &claimed, by)? {
                 Ok(done) if done.state == State::Revoked => rep.revoked.push(id),
                 Ok(_) => rep.expired.push(id),
-                Err((_, error)) => rep.failed.push(Failure { request_id: id, error }),
+                Err((_, error)) => rep.failed.push(Failure {
+                    request_id: id,
+                    error,
+                }),
             }
         }
     }

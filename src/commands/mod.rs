@@ -54,7 +54,11 @@ impl Ctx {
 
     pub fn load(&self, id: &str) -> Result<Request> {
         if !crate::ids::is_request_id(id) {
-            return Err(JitError::invalid("ID", format!("`{id}` is not a request id (they look like jit-7k2m9q4x1zab)")).into());
+            return Err(JitError::invalid(
+                "ID",
+                format!("`{id}` is not a request id (they look like jit-7k2m9q4x1zab)"),
+            )
+            .into());
         }
         self.store
             .get(id)
@@ -88,12 +92,21 @@ pub fn rule(e: RuleError) -> anyhow::Error {
     }
 }
 
+static PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether a command already wrote its result to stdout (then an error is not printed
+/// there too, so `--output json` stays one document).
+pub fn printed() -> bool {
+    PRINTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// Print a line to stdout; a closed pipe (`aws-jit status | head`) is not an error.
 pub fn print_out(text: &str) {
     use std::io::Write;
     if text.is_empty() {
         return;
     }
+    PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{text}");
 }

@@ -12,9 +12,17 @@ pub fn run(ctx: &Ctx, args: &RejectArgs) -> Result<()> {
     }
     let cur = ctx.load(&args.id)?;
     let approver = ctx.config.caller(args.approver.as_deref(), "--approver")?;
-    let t = request::reject(&cur, &approver, args.reason.trim(), &ctx.config.approvers, Timestamp::now())
-        .map_err(rule)?;
+    let t = request::reject(
+        &cur,
+        &approver,
+        args.reason.trim(),
+        &ctx.config.approvers,
+        Timestamp::now(),
+    )
+    .map_err(rule)?;
     let r = ctx.commit(t)?;
-    ctx.emit(&serde_json::to_value(&r)?, || format!("{} rejected by {approver}", r.id));
+    ctx.emit(&serde_json::to_value(&r)?, || {
+        format!("{} rejected by {approver}", r.id)
+    });
     Ok(())
 }

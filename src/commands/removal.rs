@@ -9,7 +9,11 @@ use crate::time::Timestamp;
 
 /// `claimed` is in `removing` with our lease. Ok(final record) when AWS confirmed;
 /// Err((record, error)) when it stays `removing` for the next run.
-pub fn finish(ctx: &Ctx, claimed: &Request, by: &str) -> Result<Result<Request, (Request, String)>> {
+pub fn finish(
+    ctx: &Ctx,
+    claimed: &Request,
+    by: &str,
+) -> Result<Result<Request, (Request, String)>> {
     let still_needed = match crate::store::holder_key(claimed) {
         Some(k) => ctx
             .store
@@ -26,7 +30,9 @@ pub fn finish(ctx: &Ctx, claimed: &Request, by: &str) -> Result<Result<Request, 
     Ok(match outcome {
         Ok(()) => Ok(ctx.commit(request::removed(claimed, by, Timestamp::now()).map_err(rule)?)?),
         Err(msg) => Err((
-            ctx.commit(request::removal_failed(claimed, by, &msg, Timestamp::now()).map_err(rule)?)?,
+            ctx.commit(
+                request::removal_failed(claimed, by, &msg, Timestamp::now()).map_err(rule)?,
+            )?,
             msg,
         )),
     })

@@ -18,7 +18,9 @@ const MAX_PURPOSE: usize = 1000;
 pub fn check_iam_name(field: &str, name: &str, max: usize) -> Result<(), JitError> {
     let ok = !name.is_empty()
         && name.len() <= max
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
     if ok {
         Ok(())
     } else {
@@ -44,7 +46,10 @@ fn target(args: &RequestArgs) -> Result<Target> {
                 return invalid("--sso-user", "give the Identity Center user name or email");
             }
             if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-                return invalid("--account-id", format!("`{account}` is not a 12-digit AWS account id"));
+                return invalid(
+                    "--account-id",
+                    format!("`{account}` is not a 12-digit AWS account id"),
+                );
             }
             Ok(Target::Sso {
                 user: user.trim().to_string(),
@@ -52,17 +57,25 @@ fn target(args: &RequestArgs) -> Result<Target> {
                 permission_set: args.permission_set.clone(),
             })
         }
-        _ => invalid("target", "choose one of --iam-user, --iam-role or --sso-user with --account-id"),
+        _ => invalid(
+            "target",
+            "choose one of --iam-user, --iam-role or --sso-user with --account-id",
+        ),
     }
 }
 
 fn read_policy_file(path: &std::path::Path) -> Result<Value> {
     let mut text = String::new();
     if path.as_os_str() == "-" {
-        std::io::stdin().read_to_string(&mut text).context("reading the policy from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading the policy from standard input")?;
     } else {
         text = std::fs::read_to_string(path).map_err(|e| {
-            JitError::invalid("--policy-file", format!("cannot read {}: {e}", path.display()))
+            JitError::invalid(
+                "--policy-file",
+                format!("cannot read {}: {e}", path.display()),
+            )
         })?;
     }
     serde_json::from_str(&text).map_err(|e| {
@@ -84,7 +97,10 @@ fn policy(ctx: &Ctx, args: &RequestArgs) -> Result<(Option<Value>, String)> {
     }
     let structured = args.service.is_some();
     if structured && args.actions.is_empty() && args.access.is_empty() {
-        return invalid("--service", "add --actions A,B or --access read,list to say what to allow");
+        return invalid(
+            "--service",
+            "add --actions A,B or --access read,list to say what to allow",
+        );
     }
     let input = GenerateInput {
         description: args.policy_description.clone(),
@@ -95,20 +111,33 @@ fn policy(ctx: &Ctx, args: &RequestArgs) -> Result<(Option<Value>, String)> {
         region: args.region.clone(),
         account_id: args.account_id.clone(),
     };
-    let choice = if structured { GeneratorChoice::Rules } else { args.generator };
+    let choice = if structured {
+        GeneratorChoice::Rules
+    } else {
+        args.generator
+    };
     let generated = policy::generate(&input, choice, ctx.config.allowed_services.as_deref())?;
-    let source = if structured { "structured".to_string() } else { generated.generator.clone() };
+    let source = if structured {
+        "structured".to_string()
+    } else {
+        generated.generator.clone()
+    };
     Ok((Some(generated.policy), source))
 }
 
 pub fn run(ctx: &Ctx, args: &RequestArgs) -> Result<()> {
-    let requester = ctx.config.caller(args.requester.as_deref(), "--requester")?;
+    let requester = ctx
+        .config
+        .caller(args.requester.as_deref(), "--requester")?;
     let purpose = args.purpose.trim();
     if purpose.is_empty() {
         return invalid("--purpose", "say why you need access; approvers read it");
     }
     if purpose.chars().count() > MAX_PURPOSE {
-        return invalid("--purpose", format!("keep it under {MAX_PURPOSE} characters"));
+        return invalid(
+            "--purpose",
+            format!("keep it under {MAX_PURPOSE} characters"),
+        );
     }
     let ttl = match &args.ttl {
         Some(t) => parse_duration("--ttl", t)?,
@@ -153,7 +182,9 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Result<()> {
     if policy::blocking(&findings) {
         let listing = crate::render::findings(&findings);
         if ctx.json {
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"findings": findings}))?);
+            super::print_out(&serde_json::to_string_pretty(
+                &serde_json::json!({"findings": findings}),
+            )?);
         }
         return Err(JitError::invalid(
             "policy",

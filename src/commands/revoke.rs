@@ -25,7 +25,9 @@ pub fn run(ctx: &Ctx, args: &RevokeArgs) -> Result<()> {
     let claimed = ctx.commit(t)?;
     match removal::finish(ctx, &claimed, &by)? {
         Ok(r) => {
-            ctx.emit(&serde_json::to_value(&r)?, || format!("{} revoked and removed from AWS", r.id));
+            ctx.emit(&serde_json::to_value(&r)?, || {
+                format!("{} revoked and removed from AWS", r.id)
+            });
             Ok(())
         }
         Err((r, msg)) => {

@@ -10,19 +10,29 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
     if let Some(id) = &args.id {
         let r = ctx.load(id)?;
         let timeline = ctx.store.audit(id).map_err(JitError::from)?;
-        ctx.emit(&json!({"request": r, "timeline": timeline}), || crate::render::request(&r, &timeline));
+        ctx.emit(&json!({"request": r, "timeline": timeline}), || {
+            crate::render::request(&r, &timeline)
+        });
         return Ok(());
     }
     let filtered = args.state.is_some() || args.requester.is_some();
     // Filters apply to a bounded window of recent requests so listing stays cheap.
-    let window = if filtered { args.limit.saturating_mul(20).max(1000) } else { args.limit };
+    let window = if filtered {
+        args.limit.saturating_mul(20).max(1000)
+    } else {
+        args.limit
+    };
     let rows: Vec<_> = ctx
         .store
         .list(window)
         .map_err(JitError::from)?
         .into_iter()
         .filter(|r| args.state.is_none_or(|s| r.state == s))
-        .filter(|r| args.requester.as_deref().is_none_or(|q| same_person(q, &r.requester)))
+        .filter(|r| {
+            args.requester
+                .as_deref()
+                .is_none_or(|q| same_person(q, &r.requester))
+        })
         .take(args.limit)
         .collect();
     ctx.emit(&json!({"requests": rows}), || crate::render::list(&rows));

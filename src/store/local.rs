@@ -8,7 +8,9 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use serde_json::Value;
 
-use super::{decode, decode_audit, encode, holder_key, holds, OutboxItem, Store, StoreError, StoreResult};
+use super::{
+    decode, decode_audit, encode, holder_key, holds, OutboxItem, Store, StoreError, StoreResult,
+};
 use crate::request::{AuditEntry, Request, Transition};
 use crate::time::Timestamp;
 
@@ -39,13 +41,19 @@ impl LocalStore {
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         use anyhow::Context;
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating the state directory {} (set JIT_STATE_DIR to move it)", dir.display()))?;
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!(
+                    "creating the state directory {} (set JIT_STATE_DIR to move it)",
+                    dir.display()
+                )
+            })?;
         }
-        let db = Connection::open(path).with_context(|| format!("opening the embedded store {}", path.display()))?;
+        let db = Connection::open(path)
+            .with_context(|| format!("opening the embedded store {}", path.display()))?;
         db.busy_timeout(Duration::from_secs(15)).map_err(io)?;
         db.pragma_update(None, "journal_mode", "WAL").map_err(io)?;
-        db.pragma_update(None, "synchronous", "NORMAL").map_err(io)?;
+        db.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(io)?;
         db.execute_batch(SCHEMA)
             .with_context(|| format!("preparing the embedded store {}", path.display()))?;
         Ok(LocalStore { db })
@@ -70,9 +78,14 @@ impl Store for LocalStore {
         // IMMEDIATE takes the write lock up front, so concurrent processes queue on
         // busy_timeout instead of failing on a read-to-write upgrade. Unchecked because
         // the store holds the connection behind &self; it is never shared across threads.
-        let tx = Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate).map_err(io)?;
+        let tx =
+            Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate).map_err(io)?;
         let cur: Option<i64> = tx
-            .query_row("SELECT version FROM requests WHERE id = ?1", params![r.id], |row| row.get(0))
+            .query_row(
+                "SELECT version FROM requests WHERE id = ?1",
+                params![r.id],
+                |row| row.get(0),
+            )
             .optional()
             .map_err(io)?;
         let matches = match cur {
@@ -88,9 +101,13 @@ impl Store for LocalStore {
             params![r.id, r.version as i64, r.state.as_str(), r.created_at.0 as i64, encode(r)?],
         )
         .map_err(io)?;
-        let audit = serde_json::to_string(&t.audit).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        tx.execute("INSERT INTO audit (request_id, json) VALUES (?1, ?2)", params![r.id, audit])
-            .map_err(io)?;
+        let audit =
+            serde_json::to_string(&t.audit).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        tx.execute(
+            "INSERT INTO audit (request_id, json) VALUES (?1, ?2)",
+            params![r.id, audit],
+        )
+        .map_err(io)?;
         match opt_score(r.expiry_score()) {
             Some(s) => tx.execute(
                 "INSERT INTO expiry (id, due) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET due = excluded.due",
@@ -109,15 +126,24 @@ impl Store for LocalStore {
         .map_err(io)?;
         if let Some(k) = holder_key(r) {
             if holds(r) {
-                tx.execute("INSERT OR IGNORE INTO holders (key, id) VALUES (?1, ?2)", params![k, r.id])
+                tx.execute(
+                    "INSERT OR IGNORE INTO holders (key, id) VALUES (?1, ?2)",
+                    params![k, r.id],
+                )
             } else {
-                tx.execute("DELETE FROM holders WHERE key = ?1 AND id = ?2", params![k, r.id])
+                tx.execute(
+                    "DELETE FROM holders WHERE key = ?1 AND id = ?2",
+                    params![k, r.id],
+                )
             }
             .map_err(io)?;
         }
         for e in events {
-            tx.execute("INSERT INTO outbox (json) VALUES (?1)", params![e.to_string()])
-                .map_err(io)?;
+            tx.execute(
+                "INSERT INTO outbox (json) VALUES (?1)",
+                params![e.to_string()],
+            )
+            .map_err(io)?;
         }
         tx.commit().map_err(io)
     }
@@ -125,7 +151,11 @@ impl Store for LocalStore {
     fn get(&self, id: &str) -> StoreResult<Option<Request>> {
         let json: Option<String> = self
             .db
-            .query_row("SELECT json FROM requests WHERE id = ?1", params![id], |r| r.get(0))
+            .query_row(
+                "SELECT json FROM requests WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(io)?;
         json.map(|j| decode(id, &j)).transpose()
@@ -137,7 +167,9 @@ impl Store for LocalStore {
             .prepare("SELECT id, json FROM requests ORDER BY created_at DESC, id DESC LIMIT ?1")
             .map_err(io)?;
         let rows = stmt
-            .query_map(params![limit as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .query_map(params![limit as i64], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
             .map_err(io)?;
         let mut out = Vec::new();
         for row in rows {
@@ -148,7 +180,11 @@ impl Store for LocalStore {
     }
 
     fn due(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<String>> {
-        self.ids("SELECT id FROM expiry WHERE due <= ?1 ORDER BY due, id LIMIT ?2", now.0 as i64, limit)
+        self.ids(
+            "SELECT id FROM expiry WHERE due <= ?1 ORDER BY due, id LIMIT ?2",
+            now.0 as i64,
+            limit,
+        )
     }
 
     fn stale_pending(&self, cutoff: Timestamp, limit: usize) -> StoreResult<Vec<String>> {
@@ -164,7 +200,9 @@ impl Store for LocalStore {
             .db
             .prepare_cached("SELECT json FROM audit WHERE request_id = ?1 ORDER BY seq")
             .map_err(io)?;
-        let rows = stmt.query_map(params![id], |r| r.get::<_, String>(0)).map_err(io)?;
+        let rows = stmt
+            .query_map(params![id], |r| r.get::<_, String>(0))
+            .map_err(io)?;
         let mut out = Vec::new();
         for row in rows {
             out.push(decode_audit(&row.map_err(io)?)?);
@@ -178,7 +216,9 @@ impl Store for LocalStore {
             .prepare_cached("SELECT seq, json FROM outbox ORDER BY seq LIMIT ?1")
             .map_err(io)?;
         let rows = stmt
-            .query_map(params![limit as i64], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .query_map(params![limit as i64], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
             .map_err(io)?;
         let mut out = Vec::new();
         for row in rows {
@@ -214,7 +254,10 @@ impl Store for LocalStore {
 
     fn unlock(&self, name: &str, owner: &str) -> StoreResult<()> {
         self.db
-            .execute("DELETE FROM locks WHERE name = ?1 AND owner = ?2", params![name, owner])
+            .execute(
+                "DELETE FROM locks WHERE name = ?1 AND owner = ?2",
+                params![name, owner],
+            )
             .map_err(io)?;
         Ok(())
     }
@@ -224,7 +267,9 @@ impl Store for LocalStore {
             .db
             .prepare_cached("SELECT id FROM holders WHERE key = ?1 ORDER BY id")
             .map_err(io)?;
-        let rows = stmt.query_map(params![key], |r| r.get::<_, String>(0)).map_err(io)?;
+        let rows = stmt
+            .query_map(params![key], |r| r.get::<_, String>(0))
+            .map_err(io)?;
         rows.collect::<Result<_, _>>().map_err(io)
     }
 }

@@ -17,7 +17,9 @@ use crate::time::Timestamp;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The record changed (or already exists) since it was read: somebody else acted.
-    #[error("the request was changed by someone else at the same time; re-run to see its new state")]
+    #[error(
+        "the request was changed by someone else at the same time; re-run to see its new state"
+    )]
     Conflict,
     #[error("{0}")]
     Unreachable(String),
@@ -30,7 +32,9 @@ impl From<StoreError> for crate::error::JitError {
         match e {
             StoreError::Conflict => crate::error::JitError::WrongState(e.to_string()),
             StoreError::Unreachable(m) => crate::error::JitError::Backend(m),
-            StoreError::Corrupt(m) => crate::error::JitError::Backend(format!("stored data is unreadable: {m}")),
+            StoreError::Corrupt(m) => {
+                crate::error::JitError::Backend(format!("stored data is unreadable: {m}"))
+            }
         }
     }
 }
@@ -75,7 +79,12 @@ pub fn holder_key(r: &Request) -> Option<String> {
             user,
             account_id,
             permission_set: Some(ps),
-        } => Some(format!("sso|{}|{}|{}", user.to_ascii_lowercase(), account_id, ps)),
+        } => Some(format!(
+            "sso|{}|{}|{}",
+            user.to_ascii_lowercase(),
+            account_id,
+            ps
+        )),
         _ => None,
     }
 }

@@ -11,7 +11,9 @@ use std::time::Duration;
 use redis::{Commands, Connection, Script};
 use serde_json::Value;
 
-use super::{decode, decode_audit, encode, holder_key, holds, OutboxItem, Store, StoreError, StoreResult};
+use super::{
+    decode, decode_audit, encode, holder_key, holds, OutboxItem, Store, StoreError, StoreResult,
+};
 use crate::request::{AuditEntry, Request, Transition};
 use crate::time::Timestamp;
 
@@ -56,7 +58,10 @@ impl RedisStore {
     pub fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
         let redacted = redact(url);
         let client = redis::Client::open(url).map_err(|e| {
-            crate::error::JitError::invalid("BACKEND_URL", format!("`{redacted}` is not a valid Redis URL: {e}"))
+            crate::error::JitError::invalid(
+                "BACKEND_URL",
+                format!("`{redacted}` is not a valid Redis URL: {e}"),
+            )
         })?;
         let conn = client
             .get_connection_with_timeout(Duration::from_secs(5))
@@ -65,8 +70,10 @@ impl RedisStore {
                     "cannot reach Redis at {redacted}: {e}; check BACKEND_URL/BACKEND_PORT/BACKEND_PASS and that the server is up"
                 ))
             })?;
-        conn.set_read_timeout(Some(Duration::from_secs(10))).map_err(unreachable)?;
-        conn.set_write_timeout(Some(Duration::from_secs(10))).map_err(unreachable)?;
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .map_err(unreachable)?;
+        conn.set_write_timeout(Some(Duration::from_secs(10)))
+            .map_err(unreachable)?;
         Ok(RedisStore {
             conn: RefCell::new(conn),
             prefix: format!("{{{prefix}}}"),
@@ -97,7 +104,8 @@ impl Store for RedisStore {
         let holders_key = holder_key(r)
             .map(|k| self.key(&format!("holders:{k}")))
             .unwrap_or_else(|| rec_key.clone());
-        let audit = serde_json::to_string(&t.audit).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let audit =
+            serde_json::to_string(&t.audit).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let script = Script::new(COMMIT);
         let mut inv = script.prepare_invoke();
         inv.key(&rec_key)
@@ -122,7 +130,9 @@ impl Store for RedisStore {
         for e in events {
             inv.arg(e.to_string());
         }
-        let ok: i64 = inv.invoke(&mut *self.conn.borrow_mut()).map_err(unreachable)?;
+        let ok: i64 = inv
+            .invoke(&mut *self.conn.borrow_mut())
+            .map_err(unreachable)?;
         if ok == 1 {
             Ok(())
         } else {
@@ -178,9 +188,9 @@ impl Store for RedisStore {
             .ids
             .iter()
             .map(|e| {
-                let text: String = e
-                    .get("entry")
-                    .ok_or_else(|| StoreError::Corrupt(format!("audit entry {} has no body", e.id)))?;
+                let text: String = e.get("entry").ok_or_else(|| {
+                    StoreError::Corrupt(format!("audit entry {} has no body", e.id))
+                })?;
                 decode_audit(&text)
             })
             .collect()
@@ -247,7 +257,10 @@ impl Store for RedisStore {
 mod tests {
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(super::redact("redis://:secret@h:6379/0"), "redis://***@h:6379/0");
+        assert_eq!(
+            super::redact("redis://:secret@h:6379/0"),
+            "redis://***@h:6379/0"
+        );
         assert_eq!(super::redact("redis://h:6379"), "redis://h:6379");
     }
 }

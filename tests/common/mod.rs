@@ -12,13 +12,15 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 pub fn redis_url() -> String {
-    std::env::var("JIT_TEST_REDIS_URL")
-        .expect("JIT_TEST_REDIS_URL is not set: run the tests with `make test`, which starts redis-server")
+    std::env::var("JIT_TEST_REDIS_URL").expect(
+        "JIT_TEST_REDIS_URL is not set: run the tests with `make test`, which starts redis-server",
+    )
 }
 
 pub fn aws_endpoint() -> String {
-    std::env::var("AWS_ENDPOINT_URL")
-        .expect("AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts moto_server")
+    std::env::var("AWS_ENDPOINT_URL").expect(
+        "AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts moto_server",
+    )
 }
 
 pub fn unique(prefix: &str) -> String {
@@ -55,15 +57,27 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr: {}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
     }
     pub fn ok(self) -> Self {
-        assert_eq!(self.code, 0, "expected success\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
     pub fn code(self, code: i32) -> Self {
-        assert_eq!(self.code, code, "expected exit {code}\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -87,7 +101,10 @@ impl Jit {
         let dir = tempfile::tempdir().expect("temp dir");
         let prefix = unique("t");
         let mut env = vec![
-            ("APPROVAL_LIST".to_string(), format!("{APPROVER},{APPROVER2}")),
+            (
+                "APPROVAL_LIST".to_string(),
+                format!("{APPROVER},{APPROVER2}"),
+            ),
             ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
             ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
             ("AWS_REGION".into(), "us-east-1".into()),
@@ -101,7 +118,12 @@ impl Jit {
         if backend == Backend::Redis {
             env.push(("BACKEND_URL".into(), redis_url()));
         }
-        Jit { env, backend, prefix, _dir: dir }
+        Jit {
+            env,
+            backend,
+            prefix,
+            _dir: dir,
+        }
     }
 
     pub fn set(&mut self, k: &str, v: &str) -> &mut Self {
@@ -133,6 +155,23 @@ impl Jit {
         c
     }
 
+    /// `sh -c script` with this installation's environment; `$0` is the binary.
+    pub fn shell(&self, script: &str) -> Command {
+        let mut c = self.cmd(&[]);
+        let mut sh = Command::new("sh");
+        sh.arg("-c")
+            .arg(script)
+            .arg(env!("CARGO_BIN_EXE_aws-jit"))
+            .env_clear();
+        for (k, v) in c.get_envs() {
+            if let Some(v) = v {
+                sh.env(k, v);
+            }
+        }
+        let _ = &mut c;
+        sh
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         self.cmd(args).output().expect("run aws-jit").into()
     }
@@ -140,18 +179,38 @@ impl Jit {
     /// `request` for an IAM user with a small S3 read policy; returns the id.
     pub fn request_user(&self, user: &str, extra: &[&str]) -> String {
         let mut args = vec![
-            "request", "--purpose", "debug the ingest job", "--ttl", "2h", "--requester", REQUESTER,
-            "--iam-user", user, "--service", "s3", "--actions", "GetObject,ListBucket",
-            "--resources", "arn:aws:s3:::team-logs,arn:aws:s3:::team-logs/*",
+            "request",
+            "--purpose",
+            "debug the ingest job",
+            "--ttl",
+            "2h",
+            "--requester",
+            REQUESTER,
+            "--iam-user",
+            user,
+            "--service",
+            "s3",
+            "--actions",
+            "GetObject,ListBucket",
+            "--resources",
+            "arn:aws:s3:::team-logs,arn:aws:s3:::team-logs/*",
         ];
         args.extend_from_slice(extra);
         let r = self.run(&args).ok();
-        r.stdout.lines().next().unwrap_or_default().trim().to_string()
+        r.stdout
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string()
     }
 
     pub fn state(&self, id: &str) -> String {
         let r = self.run(&["status", id, "--output", "json"]).ok();
-        r.json()["request"]["state"].as_str().unwrap_or_default().to_string()
+        r.json()["request"]["state"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     pub fn record(&self, id: &str) -> Value {
@@ -171,7 +230,9 @@ pub fn sdk_config(rt: &tokio::runtime::Runtime) -> aws_config::SdkConfig {
     rt.block_on(
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_iam::config::Credentials::new("testing", "testing", None, None, "tests"))
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
             .endpoint_url(ep)
             .load(),
     )
@@ -179,9 +240,15 @@ pub fn sdk_config(rt: &tokio::runtime::Runtime) -> aws_config::SdkConfig {
 
 impl Iam {
     pub fn new() -> Iam {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         let conf = sdk_config(&rt);
-        Iam { client: aws_sdk_iam::Client::new(&conf), rt }
+        Iam {
+            client: aws_sdk_iam::Client::new(&conf),
+            rt,
+        }
     }
 
     pub fn create_user(&self) -> String {
@@ -196,7 +263,13 @@ impl Iam {
         let name = unique("r");
         let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
         self.rt
-            .block_on(self.client.create_role().role_name(&name).assume_role_policy_document(trust).send())
+            .block_on(
+                self.client
+                    .create_role()
+                    .role_name(&name)
+                    .assume_role_policy_document(trust)
+                    .send(),
+            )
             .expect("CreateRole");
         name
     }
@@ -204,17 +277,33 @@ impl Iam {
     pub fn user_policies(&self, user: &str) -> Vec<String> {
         let out = self
             .rt
-            .block_on(self.client.list_attached_user_policies().user_name(user).send())
+            .block_on(
+                self.client
+                    .list_attached_user_policies()
+                    .user_name(user)
+                    .send(),
+            )
             .expect("ListAttachedUserPolicies");
-        out.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect()
+        out.attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect()
     }
 
     pub fn role_policies(&self, role: &str) -> Vec<String> {
         let out = self
             .rt
-            .block_on(self.client.list_attached_role_policies().role_name(role).send())
+            .block_on(
+                self.client
+                    .list_attached_role_policies()
+                    .role_name(role)
+                    .send(),
+            )
             .expect("ListAttachedRolePolicies");
-        out.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect()
+        out.attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect()
     }
 
     /// Our policies with this name under /jit/.
@@ -238,17 +327,36 @@ impl Iam {
     }
 
     pub fn policy_exists(&self, arn: &str) -> bool {
-        self.rt.block_on(self.client.get_policy().policy_arn(arn).send()).is_ok()
+        self.rt
+            .block_on(self.client.get_policy().policy_arn(arn).send())
+            .is_ok()
     }
 
     pub fn policy_document(&self, arn: &str) -> Value {
-        let p = self.rt.block_on(self.client.get_policy().policy_arn(arn).send()).expect("GetPolicy");
-        let v = p.policy().and_then(|p| p.default_version_id()).unwrap_or("v1").to_string();
+        let p = self
+            .rt
+            .block_on(self.client.get_policy().policy_arn(arn).send())
+            .expect("GetPolicy");
+        let v = p
+            .policy()
+            .and_then(|p| p.default_version_id())
+            .unwrap_or("v1")
+            .to_string();
         let out = self
             .rt
-            .block_on(self.client.get_policy_version().policy_arn(arn).version_id(v).send())
+            .block_on(
+                self.client
+                    .get_policy_version()
+                    .policy_arn(arn)
+                    .version_id(v)
+                    .send(),
+            )
             .expect("GetPolicyVersion");
-        let doc = out.policy_version().and_then(|v| v.document()).unwrap_or("{}").to_string();
+        let doc = out
+            .policy_version()
+            .and_then(|v| v.document())
+            .unwrap_or("{}")
+            .to_string();
         let decoded = percent_decode(&doc);
         serde_json::from_str(&decoded).unwrap_or(Value::Null)
     }
@@ -317,8 +425,15 @@ impl Receiver {
                         b.lock().expect("lock").push(v);
                     }
                 }
-                let status = if failing { "500 Internal Server Error" } else { "200 OK" };
-                let _ = write!(stream, "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let status = if failing {
+                    "500 Internal Server Error"
+                } else {
+                    "200 OK"
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
             }
         });
         Receiver { url, bodies, fail }

@@ -1,0 +1,138 @@
+//! Notifications: every event reaches the webhook with the agreed body, and a webhook
+//! outage never undoes or loses a state change.
+
+mod common;
+
+use common::*;
+
+const FAR_FUTURE: &str = "2099-01-01T00:00:00Z";
+
+#[test]
+fn receiver_gets_each_event_with_the_agreed_body() {
+    let iam = Iam::new();
+    let user = iam.create_user();
+    let hook = Receiver::start();
+    for backend in BOTH {
+        let mut jit = Jit::new(backend);
+        jit.set("KUBIYA_JIT_WEBHOOK", &hook.url)
+            .set("APPROVAL_SLACK_CHANNEL", "#jit-approvals");
+
+        let id = jit.request_user(&user, &[]);
+        jit.run(&["approve", &id, "--approver", APPROVER]).ok();
+        jit.run(&["attach", &id]).ok();
+        jit.run(&["expire", "--at", FAR_FUTURE]).ok();
+        assert_eq!(
+            hook.events_for(&id),
+            ["request_created", "approved", "attached", "expired"]
+        );
+
+        let rejected = jit.request_user(&user, &[]);
+        jit.run(&[
+            "reject",
+            &rejected,
+            "--approver",
+            APPROVER,
+            "--reason",
+            "no",
+        ])
+        .ok();
+        assert_eq!(hook.events_for(&rejected), ["request_created", "rejected"]);
+
+        let revoked = jit.request_user(&user, &[]);
+        jit.run(&["approve", &revoked, "--approver", APPROVER]).ok();
+        jit.run(&["attach", &revoked]).ok();
+        jit.run(&[
+            "revoke",
+            &revoked,
+            "--by",
+            APPROVER,
+            "--reason",
+            "incident over",
+        ])
+        .ok();
+        assert_eq!(
+            hook.events_for(&revoked),
+            ["request_created", "approved", "attached", "revoked"]
+        );
+
+        let failing = jit.request_user(&unique("ghost"), &[]);
+        jit.run(&["approve", &failing, "--approver", APPROVER]).ok();
+        jit.run(&["attach", &failing]).code(3);
+        assert_eq!(
+            hook.events_for(&failing),
+            ["request_created", "approved", "failed"]
+        );
+
+        let bodies = hook.bodies.lock().expect("lock").clone();
+        let created = bodies
+            .iter()
+            .find(|b| b["request_id"] == id.as_str() && b["event"] == "request_created")
+            .expect("created event");
+        assert_eq!(created["requester"], REQUESTER);
+        assert_eq!(created["purpose"], "debug the ingest job");
+        assert_eq!(created["ttl"], "2h");
+        assert_eq!(created["communication"]["destination"], "#jit-approvals");
+        assert_eq!(created["communication"]["method"], "Slack");
+        assert_eq!(
+            created["policy"]["Statement"][0]["Action"][0],
+            "s3:GetObject"
+        );
+        let expired = bodies
+            .iter()
+            .find(|b| b["request_id"] == id.as_str() && b["event"] == "expired")
+            .expect("expired event");
+        assert!(expired["expires_at"]
+            .as_str()
+            .is_some_and(|s| s.ends_with('Z')));
+        let failed = bodies
+            .iter()
+            .find(|b| b["request_id"] == failing.as_str() && b["event"] == "failed")
+            .expect("failed event");
+        assert!(failed["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+}
+
+#[test]
+fn webhook_down_commits_state_and_a_later_run_delivers() {
+    let hook = Receiver::start();
+    for backend in BOTH {
+        let mut jit = Jit::new(backend);
+        jit.set("KUBIYA_JIT_WEBHOOK", &hook.url);
+        hook.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+        let id = jit.request_user("alice", &[]);
+        jit.run(&["approve", &id, "--approver", APPROVER]).ok();
+        assert_eq!(
+            jit.state(&id),
+            "approved",
+            "state must not depend on the webhook"
+        );
+        assert!(hook.events_for(&id).is_empty());
+
+        // Unreachable altogether (closed port) is no different.
+        let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let dead_url = format!("http://{}/hook", dead.local_addr().expect("addr"));
+        drop(dead);
+        jit.set("KUBIYA_JIT_WEBHOOK", &dead_url);
+        jit.run(&[
+            "reject",
+            &jit.request_user("alice", &[]),
+            "--approver",
+            APPROVER,
+            "--reason",
+            "x",
+        ])
+        .ok();
+
+        hook.fail.store(false, std::sync::atomic::Ordering::SeqCst);
+        jit.set("KUBIYA_JIT_WEBHOOK", &hook.url);
+        jit.run(&["expire"]).ok();
+        assert_eq!(
+            hook.events_for(&id),
+            ["request_created", "approved"],
+            "queued events delivered in order"
+        );
+        // Delivered once: another run sends nothing new.
+        jit.run(&["expire"]).ok();
+        assert_eq!(hook.events_for(&id).len(), 2);
+    }
+}
