@@ -8,7 +8,5 @@ start_redis
 start_moto
 log "cargo test"
 cargo test --locked --all-targets -- --test-threads "${TEST_THREADS:-4}"
-if [ -d tests/tool_defs ]; then
-  log "tool_defs tests (kubiya-sdk)"
-  AWS_JIT_BIN="$ROOT/target/debug/aws-jit" "$VENV/bin/python" -m pytest -q tests/tool_defs
-fi
+log "tool_defs tests (kubiya-sdk, against the built binary)"
+AWS_JIT_BIN="$ROOT/target/debug/aws-jit" tests/tool_defs/run.sh
