@@ -469,3 +469,62 @@ fn bad_input_names_the_field_and_changes_nothing() {
     jit.run(&["status", "jit-000000000000"]).code(3);
     assert_eq!(count_requests(&jit), 0);
 }
+
+#[test]
+fn attach_after_a_crash_half_way_converges_to_one_policy() {
+    let iam = Iam::new();
+    for backend in BOTH {
+        let user = iam.create_user();
+        let mut jit = Jit::new(backend);
+        jit.set("JIT_LEASE", "1s");
+        let id = jit.request_user(&user, &[]);
+        jit.run(&["approve", &id, "--approver", APPROVER]).ok();
+        jit.run(&["attach", &id]).ok();
+        let arn = jit.record(&id)["request"]["grant"]["policy_arn"].clone();
+        // Rewind the record to "attach claimed, AWS done, crashed before recording":
+        // state attaching, lease already run out, no grant recorded.
+        tamper(&jit, &id, |v| {
+            v["state"] = "attaching".into();
+            v["lease"] = serde_json::json!({"owner": "crashed", "until": "2000-01-01T00:00:00Z"});
+            v.as_object_mut().expect("object").remove("grant");
+        });
+        if backend == Backend::Redis {
+            let client = redis::Client::open(redis_url()).expect("redis url");
+            let mut con = client.get_connection().expect("redis");
+            let key = format!("{{{}}}:req:{id}", jit.prefix);
+            let _: () = redis::cmd("HSET")
+                .arg(&key)
+                .arg("state")
+                .arg("attaching")
+                .query(&mut con)
+                .expect("HSET");
+        } else {
+            let db = rusqlite::Connection::open(jit.state_dir().join("aws-jit.sqlite3"))
+                .expect("sqlite");
+            db.execute(
+                "UPDATE requests SET state = 'attaching' WHERE id = ?1",
+                [&id],
+            )
+            .expect("update");
+        }
+        jit.run(&["attach", &id]).ok();
+        let rec = jit.record(&id)["request"].clone();
+        assert_eq!(rec["state"], "active");
+        assert_eq!(
+            rec["grant"]["policy_arn"], arn,
+            "adopted the policy the crashed run made"
+        );
+        assert_eq!(iam.jit_policies_named(&id).len(), 1);
+        assert_eq!(iam.user_policies(&user).len(), 1);
+        // A policy of the same name that belongs to another request is never adopted.
+        let other = jit.request_user(&user, &["--policy-name", &id]);
+        jit.run(&["approve", &other, "--approver", APPROVER]).ok();
+        let r = jit.run(&["attach", &other]).code(2);
+        assert!(
+            r.stderr.contains("belongs to another request"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(jit.state(&other), "approved");
+    }
+}
