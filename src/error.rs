@@ -24,7 +24,8 @@ pub enum JitError {
     /// `field` names the flag or input at fault; the message says how to fix it.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
-    #[error("request {0} not found")]
+    /// The message names what is missing.
+    #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     WrongState(String),

@@ -9,7 +9,6 @@ pub mod digest;
 pub mod error;
 pub mod ids;
 pub mod notify;
-#[path = "zz_policy_stub.rs"]
 pub mod policy;
 pub mod render;
 pub mod request;

@@ -44,9 +44,32 @@ pub fn request(r: &Request, timeline: &[AuditEntry]) -> String {
         if let Some(arn) = &g.policy_arn {
             line("policy arn", arn.clone());
         }
-        if !g.details.is_null() {
-            line("grant", g.details.to_string());
+        if let Some(d) = crate::aws::sso::SsoDetails::from_grant(g) {
+            line("account", d.account_id.clone());
+            let kind = if d.ephemeral { "ephemeral" } else { "existing" };
+            line(
+                "perm. set",
+                format!(
+                    "{} ({kind}) {}",
+                    d.permission_set_name, d.permission_set_arn
+                ),
+            );
+            line("sso user", format!("{} ({})", d.user_name, d.user_id));
+            if let Some(s) = &d.session_duration {
+                line("session max", s.clone());
+            }
+            if let Some(a) = &d.assignment {
+                let why = a
+                    .failure_reason
+                    .as_ref()
+                    .map(|f| format!(": {f}"))
+                    .unwrap_or_default();
+                line("assignment", format!("{}{why}", a.status));
+            }
         }
+    }
+    for n in &r.policy_notes {
+        line("note", n.clone());
     }
     if !r.approvals.is_empty() {
         let who: Vec<String> = r.approvals.iter().map(|a| a.by.clone()).collect();

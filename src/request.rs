@@ -166,6 +166,9 @@ pub struct Request {
     pub policy_name: String,
     /// Which generator produced the policy ("file", "structured", "rules", "model:<name>").
     pub policy_source: String,
+    /// What the generator wants approvers to know (a model fallback, a `*` region, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_notes: Vec<String>,
     #[serde(default)]
     pub findings: Vec<crate::policy::Finding>,
     pub created_at: Timestamp,
@@ -798,6 +801,7 @@ mod tests {
             )),
             policy_name: "jit-test".into(),
             policy_source: "file".into(),
+            policy_notes: vec![],
             findings: vec![],
             created_at: now,
             updated_at: now,

@@ -50,6 +50,7 @@ fn new_request(id: &str, created: u64, target: Target) -> Request {
         policy: Some(policy),
         policy_name: id.into(),
         policy_source: "file".into(),
+        policy_notes: vec![],
         findings: vec![],
         created_at: Timestamp(created),
         updated_at: Timestamp(created),

@@ -73,10 +73,14 @@ fn receiver_gets_each_event_with_the_agreed_body() {
         assert_eq!(created["ttl"], "2h");
         assert_eq!(created["communication"]["destination"], "#jit-approvals");
         assert_eq!(created["communication"]["method"], "Slack");
-        assert_eq!(
-            created["policy"]["Statement"][0]["Action"][0],
-            "s3:GetObject"
-        );
+        // The approvers see the exact policy: object reads scoped to the bucket's objects.
+        let get_object = created["policy"]["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .find(|s| s["Action"].as_array().is_some_and(|a| a.iter().any(|x| x == "s3:GetObject")))
+            .expect("a statement allowing s3:GetObject");
+        assert_eq!(get_object["Resource"], serde_json::json!(["arn:aws:s3:::team-logs/*"]));
         let expired = bodies
             .iter()
             .find(|b| b["request_id"] == id.as_str() && b["event"] == "expired")

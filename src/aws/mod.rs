@@ -2,6 +2,7 @@
 //! request, approve, ...) never pay for SDK or runtime start-up.
 
 pub mod iam;
+pub mod sso;
 
 use std::future::Future;
 use std::time::Duration;
@@ -104,23 +105,36 @@ impl Aws {
             Target::IamUser { .. } | Target::IamRole { .. } => {
                 self.block_on(iam::IamGrantor::new(&self.sdk).attach(r))
             }
-            Target::Sso { .. } => Err(GrantError::Refused(
-                "Identity Center targets are not supported by this build".into(),
-            )),
+            Target::Sso { .. } => self.block_on(self.sso()?.attach(r)),
         }
+    }
+
+    fn sso(&self) -> Result<sso::SsoGrantor, GrantError> {
+        Ok(sso::SsoGrantor::new(
+            &self.sdk,
+            sso::SsoSettings::from_env()?,
+        ))
     }
 
     /// Remove the grant. `shared_still_needed`: another active grant holds the same
     /// shared object, which must then stay. Missing objects count as removed.
     pub fn remove(&self, r: &Request, shared_still_needed: bool) -> Result<(), GrantError> {
-        let _ = shared_still_needed;
+        self.remove_checked(r, || Ok(shared_still_needed))
+    }
+
+    /// Remove the grant, asking `still_needed` (does another attaching/active grant hold
+    /// the same shared object?) right before deleting a shared Identity Center assignment
+    /// and again once the deletion completed: a grant that attached in between gets the
+    /// assignment back, so the last one out never cuts a newcomer's access.
+    pub fn remove_checked<F>(&self, r: &Request, still_needed: F) -> Result<(), GrantError>
+    where
+        F: Fn() -> Result<bool, GrantError>,
+    {
         match &r.target {
             Target::IamUser { .. } | Target::IamRole { .. } => {
                 self.block_on(iam::IamGrantor::new(&self.sdk).remove(r))
             }
-            Target::Sso { .. } => Err(GrantError::Refused(
-                "Identity Center targets are not supported by this build".into(),
-            )),
+            Target::Sso { .. } => self.block_on(self.sso()?.remove(r, still_needed)),
         }
     }
 }

@@ -46,9 +46,16 @@ pub struct SsoSettings {
 
 impl SsoSettings {
     pub fn from_env() -> Result<SsoSettings, GrantError> {
+        // Sub-second values are allowed here (tests poll fast), unlike `--ttl`.
         let dur = |names: &[&str], default: Duration| -> Result<Duration, GrantError> {
             match crate::config::var(names) {
-                Some(v) => crate::time::parse_duration(names[0], &v).map_err(|e| GrantError::Refused(e.to_string())),
+                Some(v) => match humantime::parse_duration(&v) {
+                    Ok(d) if d >= Duration::from_millis(1) => Ok(d),
+                    _ => Err(GrantError::Refused(format!(
+                        "{}: `{v}` is not a duration of at least 1ms; use forms like 500ms, 2s, 5m",
+                        names[0]
+                    ))),
+                },
                 None => Ok(default),
             }
         };
@@ -115,14 +122,18 @@ pub fn permission_set_name(r: &Request) -> String {
     let ok = |n: &str| {
         !n.is_empty()
             && n.len() <= MAX_PERMISSION_SET_NAME
-            && n.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
     };
     if ok(&r.policy_name) {
         r.policy_name.clone()
     } else if ok(&r.id) {
         r.id.clone()
     } else {
-        r.id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(MAX_PERMISSION_SET_NAME).collect()
+        r.id.chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .take(MAX_PERMISSION_SET_NAME)
+            .collect()
     }
 }
 
@@ -147,11 +158,15 @@ fn description_for(r: &Request) -> String {
         r.requester,
         r.expires_at.map(|t| t.to_string()).unwrap_or_default()
     );
-    text.chars().filter(|c| (' '..='~').contains(c)).take(700).collect()
+    text.chars()
+        .filter(|c| (' '..='~').contains(c))
+        .take(700)
+        .collect()
 }
 
 fn owned_by(description: Option<&str>, id: &str) -> bool {
-    description.is_some_and(|d| d == format!("aws-jit {id}") || d.starts_with(&format!("aws-jit {id} ")))
+    description
+        .is_some_and(|d| d == format!("aws-jit {id}") || d.starts_with(&format!("aws-jit {id} ")))
 }
 
 fn retryable<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
@@ -179,9 +194,15 @@ fn retry_later(e: GrantError) -> GrantError {
     }
 }
 
-fn op_status(status: Option<&StatusValues>, request_id: Option<&str>, reason: Option<&str>) -> OpStatus {
+fn op_status(
+    status: Option<&StatusValues>,
+    request_id: Option<&str>,
+    reason: Option<&str>,
+) -> OpStatus {
     OpStatus {
-        status: status.map(|s| s.as_str().to_string()).unwrap_or_else(|| "UNKNOWN".into()),
+        status: status
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|| "UNKNOWN".into()),
         request_id: request_id.map(str::to_string),
         failure_reason: reason.map(str::to_string),
     }
@@ -189,7 +210,7 @@ fn op_status(status: Option<&StatusValues>, request_id: Option<&str>, reason: Op
 
 /// What removal must act on: either from the recorded grant or looked up again.
 enum Removal {
-    Known(SsoDetails),
+    Known(Box<SsoDetails>),
     /// Nothing of this request can exist in AWS.
     Nothing,
 }
@@ -263,7 +284,9 @@ impl SsoGrantor {
                 self.ensure_assignment(&mut d).await?;
             }
             None => {
-                let created_now = self.ephemeral_permission_set(r, &mut d, recorded.as_ref()).await?;
+                let created_now = self
+                    .ephemeral_permission_set(r, &mut d, recorded.as_ref())
+                    .await?;
                 if let Err(e) = self.provision_and_assign(r, &mut d).await {
                     if created_now {
                         // Best effort: leave nothing half-made. When this fails too, the
@@ -276,7 +299,8 @@ impl SsoGrantor {
                 }
             }
         }
-        let details = serde_json::to_value(&d).map_err(|e| GrantError::Backend(format!("grant details: {e}")))?;
+        let details = serde_json::to_value(&d)
+            .map_err(|e| GrantError::Backend(format!("grant details: {e}")))?;
         Ok(Grant {
             policy_arn: None,
             details,
@@ -305,17 +329,17 @@ impl SsoGrantor {
             .build()
             .map_err(|e| GrantError::Refused(format!("tag {TAG_REQUEST}: {e}")))?;
         let description = description_for(r);
+        // Not through `with_retry`: here ConflictException means "the name is taken",
+        // which retrying cannot change (the SDK still retries throttling by itself).
         let created = self
-            .with_retry(|| {
-                self.admin
-                    .create_permission_set()
-                    .instance_arn(&d.instance_arn)
-                    .name(&name)
-                    .description(&description)
-                    .session_duration(&duration)
-                    .tags(tag.clone())
-                    .send()
-            })
+            .admin
+            .create_permission_set()
+            .instance_arn(&d.instance_arn)
+            .name(&name)
+            .description(&description)
+            .session_duration(&duration)
+            .tags(tag)
+            .send()
             .await;
         match created {
             Ok(out) => {
@@ -323,13 +347,17 @@ impl SsoGrantor {
                     .permission_set()
                     .and_then(|p| p.permission_set_arn())
                     .map(str::to_string)
-                    .ok_or_else(|| GrantError::Backend("CreatePermissionSet returned no ARN".into()))?;
+                    .ok_or_else(|| {
+                        GrantError::Backend("CreatePermissionSet returned no ARN".into())
+                    })?;
                 Ok(true)
             }
             // AWS refuses a second permission set with the same name: adopt it only when
             // it is this request's (an earlier attempt got this far).
             Err(e) if is_code(&e, "ConflictException") => {
-                let found = self.find_permission_set_described(&d.instance_arn, &name).await?;
+                let found = self
+                    .find_permission_set_described(&d.instance_arn, &name)
+                    .await?;
                 match found {
                     Some((arn, desc)) if owned_by(desc.as_deref(), &r.id) => {
                         d.permission_set_arn = arn;
@@ -346,11 +374,17 @@ impl SsoGrantor {
         }
     }
 
-    async fn provision_and_assign(&self, r: &Request, d: &mut SsoDetails) -> Result<(), GrantError> {
-        let policy = r
-            .policy
-            .as_ref()
-            .ok_or_else(|| GrantError::Refused(format!("request {} has no policy for its permission set", r.id)))?;
+    async fn provision_and_assign(
+        &self,
+        r: &Request,
+        d: &mut SsoDetails,
+    ) -> Result<(), GrantError> {
+        let policy = r.policy.as_ref().ok_or_else(|| {
+            GrantError::Refused(format!(
+                "request {} has no policy for its permission set",
+                r.id
+            ))
+        })?;
         let doc = crate::digest::canonical_json(policy);
         self.with_retry(|| {
             self.admin
@@ -386,7 +420,10 @@ impl SsoGrantor {
             s.and_then(|s| s.request_id()),
             s.and_then(|s| s.failure_reason()),
         );
-        let what = format!("provisioning permission set {} to account {}", d.permission_set_name, d.account_id);
+        let what = format!(
+            "provisioning permission set {} to account {}",
+            d.permission_set_name, d.account_id
+        );
         self.poll(&what, first, |id| async move {
             let out = self
                 .admin
@@ -467,7 +504,11 @@ impl SsoGrantor {
     }
 
     async fn assignment_exists(&self, d: &SsoDetails) -> Result<bool, GrantError> {
-        Ok(self.assignment_principals(d).await?.iter().any(|p| p == &d.user_id))
+        Ok(self
+            .assignment_principals(d)
+            .await?
+            .iter()
+            .any(|p| p == &d.user_id))
     }
 
     /// The user principals holding this permission set in this account.
@@ -511,7 +552,7 @@ impl SsoGrantor {
         F: Fn() -> Result<bool, GrantError>,
     {
         let d = match self.removal_target(r).await.map_err(retry_later)? {
-            Removal::Known(d) => d,
+            Removal::Known(d) => *d,
             Removal::Nothing => return Ok(()),
         };
         if d.ephemeral {
@@ -536,7 +577,7 @@ impl SsoGrantor {
     /// the same objects looked up again.
     async fn removal_target(&self, r: &Request) -> Result<Removal, GrantError> {
         if let Some(d) = r.grant.as_ref().and_then(SsoDetails::from_grant) {
-            return Ok(Removal::Known(d));
+            return Ok(Removal::Known(Box::new(d)));
         }
         let Target::Sso {
             user,
@@ -549,10 +590,14 @@ impl SsoGrantor {
         let (instance_arn, identity_store_id) = self.instance().await?;
         let (user_id, user_name) = match self.find_user(&identity_store_id, user).await {
             Ok(u) => u,
-            Err(GrantError::NotFound(_)) | Err(GrantError::Refused(_)) if permission_set.is_some() => {
+            Err(GrantError::NotFound(_)) | Err(GrantError::Refused(_))
+                if permission_set.is_some() =>
+            {
                 return Ok(Removal::Nothing)
             }
-            Err(GrantError::NotFound(_)) | Err(GrantError::Refused(_)) => (String::new(), user.clone()),
+            Err(GrantError::NotFound(_)) | Err(GrantError::Refused(_)) => {
+                (String::new(), user.clone())
+            }
             Err(e) => return Err(e),
         };
         let (arn, name) = match permission_set {
@@ -562,13 +607,16 @@ impl SsoGrantor {
             },
             None => {
                 let name = permission_set_name(r);
-                match self.find_permission_set_described(&instance_arn, &name).await? {
+                match self
+                    .find_permission_set_described(&instance_arn, &name)
+                    .await?
+                {
                     Some((arn, desc)) if owned_by(desc.as_deref(), &r.id) => (arn, name),
                     _ => return Ok(Removal::Nothing),
                 }
             }
         };
-        Ok(Removal::Known(SsoDetails {
+        Ok(Removal::Known(Box::new(SsoDetails {
             kind: "sso".into(),
             instance_arn,
             identity_store_id,
@@ -582,7 +630,7 @@ impl SsoGrantor {
             provisioning: None,
             assignment: None,
             assignment_existed: false,
-        }))
+        })))
     }
 
     /// Delete the user's assignment (all user assignments of an ephemeral permission set,
@@ -593,7 +641,10 @@ impl SsoGrantor {
             Err(GrantError::NotFound(_)) => return Ok(()),
             Err(e) => return Err(e),
         };
-        for principal in principals.iter().filter(|p| d.ephemeral || **p == d.user_id) {
+        for principal in principals
+            .iter()
+            .filter(|p| d.ephemeral || **p == d.user_id)
+        {
             let res = self
                 .with_retry(|| {
                     self.admin
@@ -670,16 +721,29 @@ impl SsoGrantor {
     /// (instance ARN, identity store id): from SSO_INSTANCE_ARN / IDENTITY_STORE_ID when
     /// both are set, else from ListInstances (which must then show exactly one match).
     pub async fn instance(&self) -> Result<(String, String), GrantError> {
-        if let (Some(a), Some(s)) = (&self.settings.instance_arn, &self.settings.identity_store_id) {
+        if let (Some(a), Some(s)) = (
+            &self.settings.instance_arn,
+            &self.settings.identity_store_id,
+        ) {
             return Ok((a.clone(), s.clone()));
         }
         let mut all = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let out = self
-                .with_retry(|| self.admin.list_instances().set_next_token(token.clone()).send())
+                .with_retry(|| {
+                    self.admin
+                        .list_instances()
+                        .set_next_token(token.clone())
+                        .send()
+                })
                 .await
-                .map_err(|e| classify("ListInstances (set SSO_INSTANCE_ARN and IDENTITY_STORE_ID to skip it)", e))?;
+                .map_err(|e| {
+                    classify(
+                        "ListInstances (set SSO_INSTANCE_ARN and IDENTITY_STORE_ID to skip it)",
+                        e,
+                    )
+                })?;
             for i in out.instances() {
                 if let (Some(a), Some(s)) = (i.instance_arn(), i.identity_store_id()) {
                     all.push((a.to_string(), s.to_string()));
@@ -693,8 +757,15 @@ impl SsoGrantor {
         let matching: Vec<_> = all
             .iter()
             .filter(|(a, s)| {
-                self.settings.instance_arn.as_ref().is_none_or(|want| want == a)
-                    && self.settings.identity_store_id.as_ref().is_none_or(|want| want == s)
+                self.settings
+                    .instance_arn
+                    .as_ref()
+                    .is_none_or(|want| want == a)
+                    && self
+                        .settings
+                        .identity_store_id
+                        .as_ref()
+                        .is_none_or(|want| want == s)
             })
             .cloned()
             .collect();
@@ -719,7 +790,11 @@ impl SsoGrantor {
     }
 
     /// (user id, user name): by user name first, then by email address.
-    pub async fn find_user(&self, store_id: &str, who: &str) -> Result<(String, String), GrantError> {
+    pub async fn find_user(
+        &self,
+        store_id: &str,
+        who: &str,
+    ) -> Result<(String, String), GrantError> {
         let by_name = UniqueAttribute::builder()
             .attribute_path("userName")
             .attribute_value(who.into())
@@ -737,7 +812,12 @@ impl SsoGrantor {
         match res {
             Ok(out) => return Ok((out.user_id().to_string(), who.to_string())),
             Err(e) if is_code(&e, "ResourceNotFoundException") => {}
-            Err(e) => return Err(classify(&format!("looking up Identity Center user {who}"), e)),
+            Err(e) => {
+                return Err(classify(
+                    &format!("looking up Identity Center user {who}"),
+                    e,
+                ))
+            }
         }
         // Emails are not unique in every identity source: list and count the matches.
         let mut matches: Vec<(String, String)> = Vec::new();
@@ -754,8 +834,14 @@ impl SsoGrantor {
                 .await
                 .map_err(|e| classify("ListUsers", e))?;
             for u in out.users() {
-                if u.emails().iter().any(|e| e.value().is_some_and(|v| v.eq_ignore_ascii_case(who))) {
-                    matches.push((u.user_id().to_string(), u.user_name().unwrap_or(u.user_id()).to_string()));
+                if u.emails()
+                    .iter()
+                    .any(|e| e.value().is_some_and(|v| v.eq_ignore_ascii_case(who)))
+                {
+                    matches.push((
+                        u.user_id().to_string(),
+                        u.user_name().unwrap_or(u.user_id()).to_string(),
+                    ));
                 }
             }
             match out.next_token() {
@@ -765,7 +851,8 @@ impl SsoGrantor {
         }
         match matches.as_slice() {
             [one] => Ok(one.clone()),
-            [] => Err(GrantError::NotFound(format!(
+            // Refused rather than NotFound: NotFound reads as "request ... not found".
+            [] => Err(GrantError::Refused(format!(
                 "no Identity Center user has the user name or email `{who}` in identity store {store_id}; \
                  check --sso-user"
             ))),
@@ -778,7 +865,11 @@ impl SsoGrantor {
     }
 
     /// (ARN, name) of the permission set called `name` (or with this ARN).
-    pub async fn find_permission_set(&self, instance_arn: &str, name: &str) -> Result<Option<(String, String)>, GrantError> {
+    pub async fn find_permission_set(
+        &self,
+        instance_arn: &str,
+        name: &str,
+    ) -> Result<Option<(String, String)>, GrantError> {
         if name.starts_with("arn:") {
             let out = self
                 .with_retry(|| {
@@ -792,7 +883,10 @@ impl SsoGrantor {
             return match out {
                 Ok(o) => Ok(Some((
                     name.to_string(),
-                    o.permission_set().and_then(|p| p.name()).unwrap_or(name).to_string(),
+                    o.permission_set()
+                        .and_then(|p| p.name())
+                        .unwrap_or(name)
+                        .to_string(),
                 ))),
                 Err(e) if is_code(&e, "ResourceNotFoundException") => Ok(None),
                 Err(e) => Err(classify("DescribePermissionSet", e)),
@@ -875,7 +969,12 @@ impl SsoGrantor {
 
     /// Poll an asynchronous operation to SUCCEEDED (Ok) or FAILED (Err with AWS's reason).
     /// Still IN_PROGRESS at the deadline is an error too: the next attempt looks again.
-    async fn poll<F, Fut, E, R>(&self, what: &str, first: OpStatus, mut describe: F) -> Result<OpStatus, GrantError>
+    async fn poll<F, Fut, E, R>(
+        &self,
+        what: &str,
+        first: OpStatus,
+        mut describe: F,
+    ) -> Result<OpStatus, GrantError>
     where
         F: FnMut(String) -> Fut,
         Fut: Future<Output = Result<OpStatus, SdkError<E, R>>>,
@@ -935,7 +1034,10 @@ mod tests {
     #[test]
     fn session_duration_is_ttl_within_aws_bounds() {
         assert_eq!(session_duration(Duration::from_secs(2 * 3600)), "PT2H");
-        assert_eq!(session_duration(Duration::from_secs(90 * 60 + 30)), "PT1H30M");
+        assert_eq!(
+            session_duration(Duration::from_secs(90 * 60 + 30)),
+            "PT1H30M"
+        );
         assert_eq!(session_duration(Duration::from_secs(600)), "PT1H");
         assert_eq!(session_duration(Duration::from_secs(24 * 3600)), "PT12H");
     }

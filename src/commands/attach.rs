@@ -40,12 +40,9 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
                 .commit(request::attached(&claimed, &by, grant, Timestamp::now()).map_err(rule)?)?;
             ctx.emit(&serde_json::to_value(&r)?, || {
                 format!(
-                    "{} active: {} on {} until {}",
+                    "{} active: {} for {} until {}",
                     r.id,
-                    r.grant
-                        .as_ref()
-                        .and_then(|g| g.policy_arn.clone())
-                        .unwrap_or_else(|| r.policy_name.clone()),
+                    granted(&r),
                     r.target.describe(),
                     r.expires_at.map(|t| t.to_string()).unwrap_or_default()
                 )
@@ -62,5 +59,21 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
                 claimed.id, claimed.id
             )))
         }
+    }
+}
+
+/// What exists in AWS for an active grant, in a few words.
+fn granted(r: &crate::request::Request) -> String {
+    let Some(g) = r.grant.as_ref() else {
+        return r.policy_name.clone();
+    };
+    match (&g.policy_arn, crate::aws::sso::SsoDetails::from_grant(g)) {
+        (Some(arn), _) => arn.clone(),
+        (None, Some(d)) => format!(
+            "permission set {} (assignment {})",
+            d.permission_set_name,
+            d.assignment.map(|a| a.status).unwrap_or_default()
+        ),
+        (None, None) => r.policy_name.clone(),
     }
 }

@@ -4,7 +4,6 @@ pub mod approve;
 pub mod attach;
 pub mod cancel;
 pub mod expire;
-#[path = "zz_policy_cmd_stub.rs"]
 pub mod policy;
 pub mod reject;
 mod removal;
@@ -60,10 +59,12 @@ impl Ctx {
             )
             .into());
         }
-        self.store
-            .get(id)
-            .map_err(JitError::from)?
-            .ok_or_else(|| JitError::NotFound(id.to_string()).into())
+        self.store.get(id).map_err(JitError::from)?.ok_or_else(|| {
+            JitError::NotFound(format!(
+                "request {id} not found; `aws-jit status` lists requests"
+            ))
+            .into()
+        })
     }
 
     /// Commit a transition with its notifications; returns the new record.

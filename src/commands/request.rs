@@ -87,13 +87,13 @@ fn read_policy_file(path: &std::path::Path) -> Result<Value> {
     })
 }
 
-/// The policy and which generator made it.
-fn policy(ctx: &Ctx, args: &RequestArgs) -> Result<(Option<Value>, String)> {
+/// The policy, which generator made it, and the generator's notes for approvers.
+fn policy(ctx: &Ctx, args: &RequestArgs) -> Result<(Option<Value>, String, Vec<String>)> {
     if args.permission_set.is_some() {
-        return Ok((None, "permission_set".into()));
+        return Ok((None, "permission_set".into(), vec![]));
     }
     if let Some(path) = &args.policy_file {
-        return Ok((Some(read_policy_file(path)?), "file".into()));
+        return Ok((Some(read_policy_file(path)?), "file".into(), vec![]));
     }
     let structured = args.service.is_some();
     if structured && args.actions.is_empty() && args.access.is_empty() {
@@ -122,7 +122,7 @@ fn policy(ctx: &Ctx, args: &RequestArgs) -> Result<(Option<Value>, String)> {
     } else {
         generated.generator.clone()
     };
-    Ok((Some(generated.policy), source))
+    Ok((Some(generated.policy), source, generated.notes))
 }
 
 pub fn run(ctx: &Ctx, args: &RequestArgs) -> Result<()> {
@@ -154,18 +154,17 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Result<()> {
         );
     }
     let target = target(args)?;
-    if let Target::Sso { .. } = target {
-        return Err(JitError::invalid(
-            "--sso-user",
-            "IAM Identity Center targets are not available in this build yet; use --iam-user or --iam-role",
-        )
-        .into());
-    }
     let id = crate::ids::new_id("jit");
     let policy_name = args.policy_name.clone().unwrap_or_else(|| id.clone());
-    check_iam_name("--policy-name", &policy_name, 128)?;
+    // An ephemeral Identity Center permission set is named after the policy; AWS caps
+    // those names at 32 characters.
+    let name_max = match target {
+        Target::Sso { .. } => 32,
+        _ => 128,
+    };
+    check_iam_name("--policy-name", &policy_name, name_max)?;
 
-    let (policy_doc, policy_source) = policy(ctx, args)?;
+    let (policy_doc, policy_source, policy_notes) = policy(ctx, args)?;
     let findings = match &policy_doc {
         Some(doc) => policy::validate(
             doc,
@@ -206,6 +205,7 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Result<()> {
         policy: policy_doc,
         policy_name,
         policy_source,
+        policy_notes,
         findings,
         created_at: now,
         updated_at: now,

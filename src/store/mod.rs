@@ -71,20 +71,17 @@ pub trait Store {
     fn holders(&self, key: &str) -> StoreResult<Vec<String>>;
 }
 
-/// The shared AWS object a request's grant uses, if several grants can share one: an
-/// existing permission set assigned to one user in one account.
+/// The shared AWS object a request's grant may use together with others: an existing
+/// permission set in one account. The user is deliberately not part of the key — one
+/// person may be named by user name in one request and by email in another — so the
+/// holders of a key are narrowed to the same person when removing (see `removal.rs`).
 pub fn holder_key(r: &Request) -> Option<String> {
     match &r.target {
         crate::request::Target::Sso {
-            user,
             account_id,
             permission_set: Some(ps),
-        } => Some(format!(
-            "sso|{}|{}|{}",
-            user.to_ascii_lowercase(),
-            account_id,
-            ps
-        )),
+            ..
+        } => Some(format!("sso|{account_id}|{ps}")),
         _ => None,
     }
 }

@@ -1,0 +1,461 @@
+//! The validator on known-good and known-bad policies: every finding code has a policy
+//! that triggers it, and the good policies trigger nothing.
+
+use aws_jit::policy::{
+    blocking, codes, needs_ack, validate, validate_text, Finding, PolicyTarget, Severity,
+    ValidateOptions,
+};
+use serde_json::{json, Value};
+
+fn opts() -> ValidateOptions {
+    ValidateOptions::default()
+}
+
+fn run(doc: Value) -> Vec<Finding> {
+    validate(&doc, &opts())
+}
+
+fn allow(action: Value, resource: Value) -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]})
+}
+
+fn has(findings: &[Finding], code: &str) -> bool {
+    findings.iter().any(|f| f.code == code)
+}
+
+#[track_caller]
+fn assert_code(findings: &[Finding], code: &str) {
+    assert!(has(findings, code), "expected {code}, got {:#?}", findings);
+    let f = findings.iter().find(|f| f.code == code).expect("present");
+    assert_eq!(f.severity, codes::severity(code));
+    assert!(!f.message.is_empty() && !f.fix.is_empty());
+}
+
+#[test]
+fn good_policies_have_no_findings() {
+    let good = [
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Bucket", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": "arn:aws:s3:::my-data"},
+            {"Sid": "Objects", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::my-data/*"},
+            {"Sid": "Listing", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}
+        ]}),
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"], "Resource": "arn:aws:dynamodb:eu-west-1:123456789012:table/Orders",
+             "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}, "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["a*"]}}},
+            {"Effect": "Allow", "Action": ["logs:GetLogEvents"], "Resource": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/f:log-stream:*"},
+            {"Effect": "Allow", "Action": ["logs:FilterLogEvents"], "Resource": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/f:*"},
+            {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+        ]}),
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["ec2:StartInstances", "ec2:StopInstances"], "Resource": "arn:aws:ec2:*:*:instance/i-0123456789abcdef0"},
+            {"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": ["arn:aws:lambda:us-east-1:123456789012:function:my-fn", "arn:aws:lambda:us-east-1:123456789012:function:my-fn:*"]},
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::home/${aws:username}/*"}
+        ]}),
+    ];
+    for doc in good {
+        let f = run(doc.clone());
+        assert!(f.is_empty(), "{doc}\n{f:#?}");
+        assert!(!blocking(&f) && !needs_ack(&f));
+    }
+}
+
+// ---- errors ----
+
+#[test]
+fn json_syntax() {
+    let f = validate_text("{\"Version\": \"2012-10-17\", \"Statement\": [", &opts());
+    assert_code(&f, codes::JSON_SYNTAX);
+    assert!(blocking(&f));
+}
+
+#[test]
+fn version() {
+    let mut doc = allow(json!("s3:GetObject"), json!("arn:aws:s3:::b/*"));
+    doc["Version"] = json!("2020-01-01");
+    assert_code(&run(doc.clone()), codes::VERSION);
+    doc.as_object_mut().expect("object").remove("Version");
+    let f = run(doc);
+    assert_code(&f, codes::VERSION_MISSING);
+    assert!(!blocking(&f));
+}
+
+#[test]
+fn statement() {
+    assert_code(&run(json!({"Version": "2012-10-17"})), codes::STATEMENT);
+    assert_code(
+        &run(json!({"Version": "2012-10-17", "Statement": []})),
+        codes::STATEMENT,
+    );
+    assert_code(
+        &run(json!({"Version": "2012-10-17", "Statement": ["x"]})),
+        codes::STATEMENT,
+    );
+    assert_code(&run(json!([1, 2])), codes::STATEMENT);
+    let mut doc = allow(json!("s3:GetObject"), json!("arn:aws:s3:::b/*"));
+    doc["Statement"][0]["Actions"] = json!("s3:GetObject");
+    assert_code(&run(doc), codes::STATEMENT);
+}
+
+#[test]
+fn sid() {
+    let mut doc = allow(json!("s3:GetObject"), json!("arn:aws:s3:::b/*"));
+    doc["Statement"][0]["Sid"] = json!("has spaces!");
+    assert_code(&run(doc), codes::SID);
+    let dup = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "A", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"},
+        {"Sid": "A", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b"}]});
+    assert_code(&run(dup), codes::SID);
+}
+
+#[test]
+fn effect() {
+    let mut doc = allow(json!("s3:GetObject"), json!("arn:aws:s3:::b/*"));
+    doc["Statement"][0]["Effect"] = json!("allow");
+    assert_code(&run(doc.clone()), codes::EFFECT);
+    doc["Statement"][0]
+        .as_object_mut()
+        .expect("object")
+        .remove("Effect");
+    assert_code(&run(doc), codes::EFFECT);
+}
+
+#[test]
+fn action_element() {
+    let mut doc = allow(json!("s3:GetObject"), json!("arn:aws:s3:::b/*"));
+    doc["Statement"][0]["NotAction"] = json!("s3:PutObject");
+    assert_code(&run(doc), codes::ACTION_ELEMENT);
+    assert_code(&run(allow(json!([]), json!("*"))), codes::ACTION_ELEMENT);
+    assert_code(
+        &run(allow(json!("GetObject"), json!("*"))),
+        codes::ACTION_ELEMENT,
+    );
+    assert_code(&run(allow(json!(42), json!("*"))), codes::ACTION_ELEMENT);
+    let none =
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*"}]});
+    assert_code(&run(none), codes::ACTION_ELEMENT);
+}
+
+#[test]
+fn resource_element() {
+    let none = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject"}]});
+    assert_code(&run(none), codes::RESOURCE_ELEMENT);
+    let mut both = allow(json!("s3:GetObject"), json!("arn:aws:s3:::b/*"));
+    both["Statement"][0]["NotResource"] = json!("arn:aws:s3:::c/*");
+    assert_code(&run(both), codes::RESOURCE_ELEMENT);
+    assert_code(
+        &run(allow(json!("s3:GetObject"), json!({"a": 1}))),
+        codes::RESOURCE_ELEMENT,
+    );
+}
+
+#[test]
+fn principal() {
+    let mut doc = allow(json!("s3:GetObject"), json!("arn:aws:s3:::b/*"));
+    doc["Statement"][0]["Principal"] = json!({"AWS": "*"});
+    let f = run(doc);
+    assert_code(&f, codes::PRINCIPAL);
+    assert!(blocking(&f));
+}
+
+#[test]
+fn condition() {
+    let mut doc = allow(json!("s3:GetObject"), json!("arn:aws:s3:::b/*"));
+    doc["Statement"][0]["Condition"] = json!({"StringEqualz": {"aws:username": "bob"}});
+    assert_code(&run(doc.clone()), codes::CONDITION);
+    doc["Statement"][0]["Condition"] = json!({"StringEquals": "bob"});
+    assert_code(&run(doc.clone()), codes::CONDITION);
+    doc["Statement"][0]["Condition"] = json!({"NullIfExists": {"aws:username": "true"}});
+    assert_code(&run(doc.clone()), codes::CONDITION);
+    doc["Statement"][0]["Condition"] = json!({"StringEqualsIfExists": {"aws:username": ["bob"]}});
+    assert!(!has(&run(doc), codes::CONDITION));
+}
+
+#[test]
+fn unknown_service() {
+    let f = run(allow(json!("s4:GetObject"), json!("*")));
+    assert_code(&f, codes::UNKNOWN_SERVICE);
+}
+
+#[test]
+fn unknown_action() {
+    let f = run(allow(json!("s3:GetObjekt"), json!("arn:aws:s3:::b/*")));
+    assert_code(&f, codes::UNKNOWN_ACTION);
+    assert!(f[0].message.contains("did you mean s3:GetObject"), "{f:#?}");
+    // Case-insensitive, like IAM.
+    assert!(run(allow(json!("s3:getobject"), json!("arn:aws:s3:::b/*"))).is_empty());
+}
+
+#[test]
+fn wildcard_no_match() {
+    assert_code(
+        &run(allow(json!("s3:Frobnicate*"), json!("*"))),
+        codes::WILDCARD_NO_MATCH,
+    );
+}
+
+#[test]
+fn malformed_arn() {
+    for bad in [
+        "s3://bucket",
+        "arn:aws:s3",
+        "arn:amazon:s3:::b",
+        "arn:aws:s3:::",
+        "bucket",
+    ] {
+        let f = run(allow(json!("s3:GetObject"), json!(bad)));
+        assert_code(&f, codes::MALFORMED_ARN);
+    }
+}
+
+#[test]
+fn resource_mismatch() {
+    // ListBucket on objects, GetObject on the bucket: the classic mix-up.
+    let f = run(allow(json!("s3:ListBucket"), json!("arn:aws:s3:::b/*")));
+    assert_code(&f, codes::RESOURCE_MISMATCH);
+    let f = run(allow(json!("s3:GetObject"), json!("arn:aws:s3:::b")));
+    assert_code(&f, codes::RESOURCE_MISMATCH);
+    // Wrong service in the ARN.
+    let f = run(allow(
+        json!("s3:GetObject"),
+        json!("arn:aws:dynamodb:us-east-1:123456789012:table/t"),
+    ));
+    assert_code(&f, codes::RESOURCE_MISMATCH);
+    // An action without resource-level permissions on an ARN.
+    let f = run(allow(json!("s3:ListAllMyBuckets"), json!("arn:aws:s3:::b")));
+    assert_code(&f, codes::RESOURCE_MISMATCH);
+    // A resource that no action of the statement accepts.
+    let f = run(allow(
+        json!(["s3:GetObject"]),
+        json!(["arn:aws:s3:::b/*", "arn:aws:sqs:us-east-1:123456789012:q"]),
+    ));
+    assert!(
+        f.iter().any(|x| x.code == codes::RESOURCE_MISMATCH
+            && x.resource.as_deref() == Some("arn:aws:sqs:us-east-1:123456789012:q")),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn service_not_allowed() {
+    let o = ValidateOptions {
+        allowed_services: Some(vec!["s3".into()]),
+        target: PolicyTarget::ManagedPolicy,
+    };
+    let f = validate(
+        &allow(
+            json!("dynamodb:GetItem"),
+            json!("arn:aws:dynamodb:us-east-1:123456789012:table/t"),
+        ),
+        &o,
+    );
+    assert_code(&f, codes::SERVICE_NOT_ALLOWED);
+    let f = validate(&allow(json!("s3:GetObject"), json!("arn:aws:s3:::b/*")), &o);
+    assert!(f.is_empty(), "{f:#?}");
+}
+
+#[test]
+fn size_limit() {
+    let arns: Vec<String> = (0..200)
+        .map(|i| format!("arn:aws:s3:::bucket-number-{i}/*"))
+        .collect();
+    let doc = allow(json!("s3:GetObject"), json!(arns));
+    let f = run(doc.clone());
+    assert_code(&f, codes::SIZE_LIMIT);
+    let ps = ValidateOptions {
+        allowed_services: None,
+        target: PolicyTarget::PermissionSetInline,
+    };
+    assert!(!has(&validate(&doc, &ps), codes::SIZE_LIMIT));
+}
+
+// ---- security ----
+
+#[test]
+fn privilege_escalation_single_actions() {
+    for a in [
+        "iam:CreatePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:AttachUserPolicy",
+        "iam:AttachGroupPolicy",
+        "iam:AttachRolePolicy",
+        "iam:PutUserPolicy",
+        "iam:PutGroupPolicy",
+        "iam:PutRolePolicy",
+        "iam:CreateAccessKey",
+        "iam:CreateLoginProfile",
+        "iam:UpdateLoginProfile",
+        "iam:UpdateAssumeRolePolicy",
+    ] {
+        let f = run(allow(json!(a), json!("*")));
+        assert!(
+            f.iter()
+                .any(|x| x.code == codes::PRIVILEGE_ESCALATION && x.action.as_deref() == Some(a)),
+            "{a}: {f:#?}"
+        );
+        assert!(needs_ack(&f));
+    }
+    // Through a wildcard too.
+    let f = run(allow(json!("iam:Attach*"), json!("*")));
+    assert!(f.iter().any(|x| x.code == codes::PRIVILEGE_ESCALATION
+        && x.action.as_deref() == Some("iam:AttachRolePolicy")));
+    // Deny statements are not escalation.
+    let deny = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:CreateAccessKey", "Resource": "*"}]});
+    assert!(!has(&run(deny), codes::PRIVILEGE_ESCALATION));
+}
+
+#[test]
+fn passrole_escalation() {
+    for target in [
+        "ec2:RunInstances",
+        "lambda:CreateFunction",
+        "glue:CreateDevEndpoint",
+        "cloudformation:CreateStack",
+        "datapipeline:CreatePipeline",
+    ] {
+        let doc = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/app"},
+            {"Effect": "Allow", "Action": target, "Resource": "*"}]});
+        let f = run(doc);
+        assert!(
+            f.iter().any(|x| x.code == codes::PASSROLE_ESCALATION
+                && x.action.as_deref().is_some_and(|a| a.ends_with(target))),
+            "{target}: {f:#?}"
+        );
+    }
+    // RunInstances alone is not the combination.
+    assert!(!has(
+        &run(allow(json!("ec2:RunInstances"), json!("*"))),
+        codes::PASSROLE_ESCALATION
+    ));
+}
+
+#[test]
+fn assume_any_role() {
+    let f = run(allow(json!("sts:AssumeRole"), json!("*")));
+    assert_code(&f, codes::ASSUME_ANY_ROLE);
+    let f = run(allow(
+        json!("sts:AssumeRole"),
+        json!("arn:aws:iam::123456789012:role/*"),
+    ));
+    assert_code(&f, codes::ASSUME_ANY_ROLE);
+    let f = run(allow(
+        json!("sts:AssumeRole"),
+        json!("arn:aws:iam::123456789012:role/reader"),
+    ));
+    assert!(!has(&f, codes::ASSUME_ANY_ROLE), "{f:#?}");
+}
+
+#[test]
+fn permissions_management() {
+    let f = run(allow(json!("s3:PutBucketPolicy"), json!("arn:aws:s3:::b")));
+    assert_code(&f, codes::PERMISSIONS_MANAGEMENT);
+    let f = run(allow(json!("s3:PutBucket*"), json!("arn:aws:s3:::b")));
+    assert_code(&f, codes::PERMISSIONS_MANAGEMENT);
+}
+
+#[test]
+fn full_wildcard() {
+    let f = run(allow(json!("*"), json!("*")));
+    assert_code(&f, codes::FULL_WILDCARD);
+    assert!(needs_ack(&f));
+    assert_code(
+        &run(allow(json!("*:Get*"), json!("*"))),
+        codes::FULL_WILDCARD,
+    );
+}
+
+#[test]
+fn service_wildcard() {
+    let f = run(allow(json!("s3:*"), json!("arn:aws:s3:::b")));
+    assert_code(&f, codes::SERVICE_WILDCARD);
+    let f = run(allow(json!("iam:*"), json!("*")));
+    assert_code(&f, codes::SERVICE_WILDCARD);
+    assert_code(&f, codes::PRIVILEGE_ESCALATION);
+}
+
+#[test]
+fn allow_not_action() {
+    let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]});
+    assert_code(&run(doc), codes::ALLOW_NOT_ACTION);
+    let deny = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "NotAction": "s3:GetObject", "Resource": "*"}]});
+    assert!(!has(&run(deny), codes::ALLOW_NOT_ACTION));
+}
+
+#[test]
+fn allow_not_resource() {
+    let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::secret/*"}]});
+    assert_code(&run(doc), codes::ALLOW_NOT_RESOURCE);
+}
+
+#[test]
+fn resource_star() {
+    let f = run(allow(json!("s3:GetObject"), json!("*")));
+    assert_code(&f, codes::RESOURCE_STAR);
+    let f = run(allow(json!("s3:Get*"), json!("*")));
+    assert_code(&f, codes::RESOURCE_STAR);
+    // Fine for actions without resource-level permissions.
+    assert!(run(allow(json!("s3:ListAllMyBuckets"), json!("*"))).is_empty());
+}
+
+// ---- warnings ----
+
+#[test]
+fn redundant_action() {
+    let f = run(allow(
+        json!(["s3:GetObject", "s3:GetObject"]),
+        json!("arn:aws:s3:::b/*"),
+    ));
+    assert_code(&f, codes::REDUNDANT_ACTION);
+    let f = run(allow(
+        json!(["s3:GetObject", "s3:GetObj*"]),
+        json!("arn:aws:s3:::b/*"),
+    ));
+    assert_code(&f, codes::REDUNDANT_ACTION);
+    assert!(!blocking(&f) && !needs_ack(&f));
+}
+
+#[test]
+fn missing_dependent_action() {
+    let f = run(allow(
+        json!("dynamodb:RestoreTableFromBackup"),
+        json!([
+            "arn:aws:dynamodb:us-east-1:123456789012:table/t",
+            "arn:aws:dynamodb:us-east-1:123456789012:table/t/backup/x"
+        ]),
+    ));
+    assert_code(&f, codes::MISSING_DEPENDENT_ACTION);
+    assert!(!blocking(&f));
+}
+
+#[test]
+fn action_wildcard() {
+    let f = run(allow(json!("s3:GetObject*"), json!("arn:aws:s3:::b/*")));
+    assert_code(&f, codes::ACTION_WILDCARD);
+    assert!(f.iter().all(|x| x.severity == Severity::Warning), "{f:#?}");
+}
+
+#[test]
+fn every_code_is_tested_here() {
+    let src = include_str!("policy_validate.rs");
+    for (code, _) in codes::ALL {
+        let konst = code.to_ascii_uppercase().replace('-', "_");
+        assert!(
+            src.contains(&format!("codes::{konst}")),
+            "no test uses {code}"
+        );
+    }
+}
+
+#[test]
+fn findings_serialize_to_the_documented_schema() {
+    let f = run(allow(json!("s3:GetObject"), json!("*")));
+    let v = serde_json::to_value(&f[0]).expect("serialize");
+    assert_eq!(v["code"], "resource-star");
+    assert_eq!(v["severity"], "security");
+    assert_eq!(v["statement"], 0);
+    assert_eq!(v["action"], "s3:GetObject");
+    assert_eq!(v["resource"], "*");
+    assert!(v["message"].is_string() && v["fix"].is_string());
+    let back: Finding = serde_json::from_value(v).expect("deserialize");
+    assert_eq!(back, f[0]);
+}
