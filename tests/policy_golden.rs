@@ -21,15 +21,17 @@ const PLAIN_LANGUAGE: &[(&str, Option<&str>, &str)] = &[
     (
         "read objects in bucket my-data",
         None,
+        // The objects are what is asked for: they get Read and List; the bucket only gets
+        // the List actions needed to reach them, not its own configuration reads.
         r#"{"Version": "2012-10-17", "Statement": [
   {"Sid": "S3NamedResources1", "Effect": "Allow",
-   "Action": ["s3:GetAccelerateConfiguration", "s3:GetAnalyticsConfiguration", "s3:GetBucketAbac", "s3:GetBucketAcl", "s3:GetBucketCORS", "s3:GetBucketLocation", "s3:GetBucketLogging", "s3:GetBucketMetadataTableConfiguration", "s3:GetBucketNotification", "s3:GetBucketObjectLockConfiguration", "s3:GetBucketOwnershipControls", "s3:GetBucketPolicy", "s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock", "s3:GetBucketRequestPayment", "s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:GetBucketWebsite", "s3:GetEncryptionConfiguration", "s3:GetIntelligentTieringConfiguration", "s3:GetInventoryConfiguration", "s3:GetLifecycleConfiguration", "s3:GetMetricsConfiguration", "s3:GetReplicationConfiguration", "s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListBucketVersions", "s3:ListTagsForResource"],
+   "Action": ["s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListBucketVersions", "s3:ListTagsForResource"],
    "Resource": ["arn:aws:s3:::my-data"]},
   {"Sid": "S3NamedResources2", "Effect": "Allow",
    "Action": ["s3:GetObject", "s3:GetObjectAcl", "s3:GetObjectAttributes", "s3:GetObjectLegalHold", "s3:GetObjectRetention", "s3:GetObjectTagging", "s3:GetObjectTorrent", "s3:GetObjectVersion", "s3:GetObjectVersionAcl", "s3:GetObjectVersionAttributes", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging", "s3:GetObjectVersionTorrent", "s3:ListMultipartUploadParts"],
    "Resource": ["arn:aws:s3:::my-data/*"]},
   {"Sid": "S3NoResourceLevel", "Effect": "Allow",
-   "Action": ["s3:ListAccessPointsForObjectLambda", "s3:ListAllMyBuckets"],
+   "Action": ["s3:ListAccessPointsForObjectLambda"],
    "Resource": ["*"]}
 ]}"#,
     ),
@@ -62,7 +64,7 @@ const PLAIN_LANGUAGE: &[(&str, Option<&str>, &str)] = &[
    "Action": ["s3:ListMultipartUploadParts"],
    "Resource": ["arn:aws:s3:::logs-archive/*"]},
   {"Sid": "S3NoResourceLevel", "Effect": "Allow",
-   "Action": ["s3:ListAccessPointsForObjectLambda", "s3:ListAllMyBuckets"],
+   "Action": ["s3:ListAccessPointsForObjectLambda"],
    "Resource": ["*"]}
 ]}"#,
     ),

@@ -28,6 +28,10 @@ pub struct ServiceIntent {
     /// Name fragments (e.g. `Bucket`, `LogGroup`) that select which actions without
     /// resource-level permissions belong to the request.
     pub stems: BTreeSet<String>,
+    /// The kind of resource the request is about when it sits inside a named container
+    /// ("objects in bucket X" → `object`): the container then only gets List actions,
+    /// what reaching the focus needs, not the container's own Read/Write/Tagging.
+    pub focus: Option<String>,
 }
 
 /// A field name for errors: the plain-language flag or the structured flags.
@@ -177,6 +181,14 @@ pub fn build_service(
                 }
             }
         }
+        let focus = intent
+            .focus
+            .as_ref()
+            .and_then(|f| svc.resources.iter().find(|rt| &rt.name == f));
+        if let Some(f) = focus {
+            // Resource-less actions must be about the focus, not the container.
+            stems = BTreeSet::from([stem_of(&f.name).to_ascii_lowercase()]);
+        }
         let mut left_out = 0usize;
         let wanted = |a: &Action| {
             intent.levels.contains(&a.level)
@@ -193,11 +205,18 @@ pub fn build_service(
                     grants.push((a, vec!["*".into()]));
                 }
             } else {
-                let fit = if star_given {
+                let mut fit = if star_given {
                     vec!["*".to_string()]
                 } else {
                     scope(svc, a, &concrete)
                 };
+                if let Some(f) = focus.filter(|_| a.level != AccessLevel::List) {
+                    let before = fit.len();
+                    fit.retain(|r| f.template.matches(r));
+                    if fit.is_empty() && before > 0 {
+                        continue; // container-only action, narrowed away on purpose
+                    }
+                }
                 if fit.is_empty() {
                     left_out += 1;
                 } else {

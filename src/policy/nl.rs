@@ -631,6 +631,12 @@ pub fn intents(
     for (svc, rt) in &p.kinds {
         if let Some(si) = by_service.get_mut(svc) {
             si.stems.insert(stem_of(rt));
+            // A kind named alongside a different, named resource of the same service is
+            // what the request is about: "objects in bucket my-data".
+            let contained = p.names.iter().any(|(s, t, _)| s == svc && t != rt);
+            if contained && si.focus.is_none() {
+                si.focus = Some(rt.clone());
+            }
         }
     }
     if needs_location {
