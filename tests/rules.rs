@@ -528,3 +528,186 @@ fn attach_after_a_crash_half_way_converges_to_one_policy() {
         assert_eq!(jit.state(&other), "approved");
     }
 }
+
+fn request_with_policy(jit: &Jit, user: &str, policy: &Value) -> Run {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("policy.json");
+    std::fs::write(&path, policy.to_string()).expect("write");
+    jit.run(&[
+        "request",
+        "--purpose",
+        "p",
+        "--requester",
+        REQUESTER,
+        "--iam-user",
+        user,
+        "--policy-file",
+        &path.display().to_string(),
+        "--output",
+        "json",
+    ])
+}
+
+#[test]
+fn blocking_findings_refuse_the_request_and_store_nothing() {
+    let jit = Jit::new(Backend::Local);
+    let bad = [
+        serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObjekt","Resource":"arn:aws:s3:::b/*"}]}),
+        serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s4:::b/*"}]}),
+        serde_json::json!({"Statement":[{"Effect":"Maybe","Action":"s3:GetObject","Resource":"*"}]}),
+    ];
+    for policy in bad {
+        let r = request_with_policy(&jit, "alice", &policy).code(2);
+        assert!(
+            r.json()["findings"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty()),
+            "{}",
+            r.stdout
+        );
+        assert!(r.stderr.contains("nothing was stored"), "{}", r.stderr);
+    }
+    let mut limited = Jit::new(Backend::Local);
+    limited.set("ALLOWED_SERVICES", "s3");
+    let ec2 = serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:DescribeInstances","Resource":"*"}]});
+    request_with_policy(&limited, "alice", &ec2).code(2);
+    assert_eq!(count_requests(&jit), 0);
+    assert_eq!(count_requests(&limited), 0);
+}
+
+#[test]
+fn security_findings_need_an_audited_acknowledgement() {
+    let iam = Iam::new();
+    let user = iam.create_user();
+    let jit = Jit::new(Backend::Redis);
+    let escalation = serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+        "Action":"iam:CreateAccessKey","Resource":"arn:aws:iam::123456789012:user/someone"}]});
+    let r = request_with_policy(&jit, &user, &escalation).ok().json();
+    let id = r["id"].as_str().expect("id").to_string();
+    assert!(
+        r["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["severity"] == "security"),
+        "{r}"
+    );
+    let refused = jit.run(&["approve", &id, "--approver", APPROVER]).code(5);
+    assert!(
+        refused.stderr.contains("--acknowledge-findings"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(jit.state(&id), "pending");
+    jit.run(&[
+        "approve",
+        &id,
+        "--approver",
+        APPROVER,
+        "--acknowledge-findings",
+    ])
+    .ok();
+    let rec = jit.record(&id);
+    assert_eq!(
+        rec["request"]["approvals"][0]["acknowledged_findings"],
+        true
+    );
+    let approve_entry = rec["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .find(|e| e["action"] == "approve")
+        .cloned()
+        .expect("approve entry");
+    assert!(
+        approve_entry["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("acknowledged")),
+        "{approve_entry}"
+    );
+    // `status` shows the findings to people too.
+    let text = jit.run(&["status", &id]).ok().stdout;
+    assert!(
+        text.contains("findings:") && text.contains("security"),
+        "{text}"
+    );
+}
+
+#[test]
+fn plain_language_request_runs_the_whole_cycle() {
+    let iam = Iam::new();
+    let user = iam.create_user();
+    let jit = Jit::new(Backend::Local);
+    let r = jit
+        .run(&[
+            "request",
+            "--purpose",
+            "debug ingest",
+            "--requester",
+            REQUESTER,
+            "--iam-user",
+            &user,
+            "--policy-description",
+            "read objects in bucket team-logs",
+            "--generator",
+            "rules",
+            "--output",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(r["policy_source"], "rules");
+    let id = r["id"].as_str().expect("id").to_string();
+    let statements = r["policy"]["Statement"]
+        .as_array()
+        .expect("statements")
+        .clone();
+    let get = statements
+        .iter()
+        .find(|s| {
+            s["Action"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == "s3:GetObject"))
+        })
+        .expect("GetObject statement");
+    assert_eq!(
+        get["Resource"],
+        serde_json::json!(["arn:aws:s3:::team-logs/*"])
+    );
+    assert!(
+        !statements.iter().any(|s| s["Action"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x == "s3:GetBucketPolicy"))),
+        "bucket configuration reads are not part of reading objects"
+    );
+    jit.run(&["approve", &id, "--approver", APPROVER]).ok();
+    jit.run(&["attach", &id]).ok();
+    let arn = jit.record(&id)["request"]["grant"]["policy_arn"]
+        .as_str()
+        .expect("arn")
+        .to_string();
+    assert_eq!(iam.policy_document(&arn), r["policy"]);
+    jit.run(&["expire", "--at", FAR_FUTURE]).ok();
+    assert!(!iam.policy_exists(&arn));
+    // A description it cannot understand is refused with what to add.
+    let refused = jit
+        .run(&[
+            "request",
+            "--purpose",
+            "p",
+            "--requester",
+            REQUESTER,
+            "--iam-user",
+            &user,
+            "--policy-description",
+            "give me access to everything",
+            "--generator",
+            "rules",
+        ])
+        .code(2);
+    assert!(
+        refused.stderr.contains("--policy-description"),
+        "{}",
+        refused.stderr
+    );
+}
