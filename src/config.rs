@@ -30,6 +30,8 @@ pub struct Config {
     pub lease: Duration,
     pub webhook: Option<String>,
     pub webhook_timeout: Duration,
+    /// Signs each webhook body (header `X-Aws-Jit-Signature: sha256=<hex HMAC>`).
+    pub webhook_secret: Option<String>,
     pub slack_channel: String,
     pub allowed_services: Option<Vec<String>>,
     pub caller: Option<String>,
@@ -111,6 +113,7 @@ impl Config {
             lease: duration_var(&["JIT_LEASE"], Duration::from_secs(300))?,
             webhook: var(&["KUBIYA_JIT_WEBHOOK"]),
             webhook_timeout: duration_var(&["JIT_WEBHOOK_TIMEOUT"], Duration::from_secs(5))?,
+            webhook_secret: var(&["JIT_WEBHOOK_SECRET"]),
             slack_channel: var(&["APPROVAL_SLACK_CHANNEL"]).unwrap_or_default(),
             allowed_services: var(&["ALLOWED_SERVICES", "allowed_services"])
                 .map(|v| split_list(&v)),

@@ -47,6 +47,9 @@ pub fn bodies(kinds: &[EventKind], r: &Request, config: &Config) -> Vec<Value> {
         .collect()
 }
 
+/// Carries `sha256=<hex HMAC-SHA256 of the raw body>` when JIT_WEBHOOK_SECRET is set.
+pub const SIGNATURE_HEADER: &str = "X-Aws-Jit-Signature";
+
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct Delivery {
     pub delivered: usize,
@@ -83,9 +86,16 @@ pub fn deliver(store: &dyn Store, config: &Config, owner: &str) -> anyhow::Resul
                 }
             };
             for (i, item) in items.iter().enumerate() {
-                let sent = client
+                let body = item.body.to_string();
+                let mut post = client
                     .post(url)
-                    .json(&item.body)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json");
+                if let Some(secret) = &config.webhook_secret {
+                    let sig = crate::digest::hmac_sha256_hex(secret.as_bytes(), body.as_bytes());
+                    post = post.header(SIGNATURE_HEADER, format!("sha256={sig}"));
+                }
+                let sent = post
+                    .body(body)
                     .send()
                     .map_err(|e| e.to_string())
                     .and_then(|resp| {

@@ -78,9 +78,16 @@ fn receiver_gets_each_event_with_the_agreed_body() {
             .as_array()
             .expect("statements")
             .iter()
-            .find(|s| s["Action"].as_array().is_some_and(|a| a.iter().any(|x| x == "s3:GetObject")))
+            .find(|s| {
+                s["Action"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == "s3:GetObject"))
+            })
             .expect("a statement allowing s3:GetObject");
-        assert_eq!(get_object["Resource"], serde_json::json!(["arn:aws:s3:::team-logs/*"]));
+        assert_eq!(
+            get_object["Resource"],
+            serde_json::json!(["arn:aws:s3:::team-logs/*"])
+        );
         let expired = bodies
             .iter()
             .find(|b| b["request_id"] == id.as_str() && b["event"] == "expired")
@@ -139,4 +146,32 @@ fn webhook_down_commits_state_and_a_later_run_delivers() {
         jit.run(&["expire"]).ok();
         assert_eq!(hook.events_for(&id).len(), 2);
     }
+}
+
+#[test]
+fn deliveries_are_signed_when_a_secret_is_set() {
+    let hook = Receiver::start();
+    let mut jit = Jit::new(Backend::Local);
+    jit.set("KUBIYA_JIT_WEBHOOK", &hook.url)
+        .set("JIT_WEBHOOK_SECRET", "s3cret");
+    jit.request_user("alice", &[]);
+    let raw = hook.raw.lock().expect("lock").clone();
+    assert_eq!(raw.len(), 1);
+    let (body, sig) = &raw[0];
+    let expected = format!(
+        "sha256={}",
+        aws_jit::digest::hmac_sha256_hex(b"s3cret", body)
+    );
+    assert_eq!(sig.as_deref(), Some(expected.as_str()));
+    // A receiver with another secret would reject it.
+    assert_ne!(
+        sig.as_deref(),
+        Some(
+            format!(
+                "sha256={}",
+                aws_jit::digest::hmac_sha256_hex(b"other", body)
+            )
+            .as_str()
+        )
+    );
 }

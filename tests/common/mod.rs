@@ -382,9 +382,14 @@ fn percent_decode(s: &str) -> String {
 
 // ---------- HTTP receiver for webhooks ----------
 
+/// (raw body, signature header)
+pub type Delivered = (Vec<u8>, Option<String>);
+
 pub struct Receiver {
     pub url: String,
     pub bodies: Arc<Mutex<Vec<Value>>>,
+    /// Raw body and X-Aws-Jit-Signature header of each accepted delivery.
+    pub raw: Arc<Mutex<Vec<Delivered>>>,
     pub fail: Arc<AtomicBool>,
 }
 
@@ -394,13 +399,15 @@ impl Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
         let bodies = Arc::new(Mutex::new(Vec::new()));
+        let raw = Arc::new(Mutex::new(Vec::new()));
         let fail = Arc::new(AtomicBool::new(false));
-        let (b, f) = (bodies.clone(), fail.clone());
+        let (b, f, rw) = (bodies.clone(), fail.clone(), raw.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
                 let mut reader = BufReader::new(stream.try_clone().expect("clone"));
                 let mut len = 0usize;
+                let mut signature = None;
                 let mut line = String::new();
                 loop {
                     line.clear();
@@ -415,6 +422,9 @@ impl Receiver {
                         if k.eq_ignore_ascii_case("content-length") {
                             len = v.trim().parse().unwrap_or(0);
                         }
+                        if k.eq_ignore_ascii_case("x-aws-jit-signature") {
+                            signature = Some(v.trim().to_string());
+                        }
                     }
                 }
                 let mut body = vec![0u8; len];
@@ -424,6 +434,9 @@ impl Receiver {
                     if let Ok(v) = serde_json::from_slice::<Value>(&body) {
                         b.lock().expect("lock").push(v);
                     }
+                    rw.lock()
+                        .expect("lock")
+                        .push((body.clone(), signature.clone()));
                 }
                 let status = if failing {
                     "500 Internal Server Error"
@@ -436,7 +449,12 @@ impl Receiver {
                 );
             }
         });
-        Receiver { url, bodies, fail }
+        Receiver {
+            url,
+            bodies,
+            raw,
+            fail,
+        }
     }
 
     pub fn events_for(&self, id: &str) -> Vec<String> {

@@ -720,7 +720,7 @@ def test_tool_scripts_drive_the_real_binary(tools, sandbox):
     assert [(a["by"], a["comment"]) for a in req["approvals"]] == [("boss@example.com", comment)]
 
     out = tool("aws_jit_request_access", {"purpose": "second", "iam_role": "ops", "service": "ec2",
-                                          "access": "read,list", "resources": "*"}, "alice@example.com")
+                                          "access": "list", "resources": "*"}, "alice@example.com")
     rid2 = re.search(r"jit-[0-9a-z]+", out).group(0)
     reason = "\n".join(hostile[16:-1])  # (the last payload is ""; the binary trims whitespace)
     tool("aws_jit_reject", {"request_id": rid2, "reason": reason}, "boss@example.com")
