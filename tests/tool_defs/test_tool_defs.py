@@ -719,8 +719,8 @@ def test_tool_scripts_drive_the_real_binary(tools, sandbox):
     assert req["state"] == "approved"
     assert [(a["by"], a["comment"]) for a in req["approvals"]] == [("boss@example.com", comment)]
 
-    out = tool("aws_jit_request_access", {"purpose": "second", "iam_role": "ops", "service": "ec2",
-                                          "access": "list", "resources": "*"}, "alice@example.com")
+    out = tool("aws_jit_request_access", {"purpose": "second", "iam_role": "ops", "service": "s3",
+                                          "access": "list", "resources": "arn:aws:s3:::team-logs"}, "alice@example.com")
     rid2 = re.search(r"jit-[0-9a-z]+", out).group(0)
     reason = "\n".join(hostile[16:-1])  # (the last payload is ""; the binary trims whitespace)
     tool("aws_jit_reject", {"request_id": rid2, "reason": reason}, "boss@example.com")
