@@ -110,7 +110,10 @@ impl Config {
                 &["JIT_PENDING_TIMEOUT"],
                 Duration::from_secs(24 * 3600),
             )?,
-            lease: duration_var(&["JIT_LEASE"], Duration::from_secs(300))?,
+            // Longer than the slowest attach (Identity Center: provisioning and assignment,
+            // each polled for up to JIT_SSO_POLL_TIMEOUT), so a live attach is never
+            // taken over; a crashed one is re-claimed after it.
+            lease: duration_var(&["JIT_LEASE"], Duration::from_secs(30 * 60))?,
             webhook: var(&["KUBIYA_JIT_WEBHOOK"]),
             webhook_timeout: duration_var(&["JIT_WEBHOOK_TIMEOUT"], Duration::from_secs(5))?,
             webhook_secret: var(&["JIT_WEBHOOK_SECRET"]),

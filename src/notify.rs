@@ -56,72 +56,88 @@ pub struct Delivery {
     pub waiting: usize,
 }
 
-/// Deliver queued events in order. Stops at the first failure so events are not
-/// reordered; what is left waits for the next run. One deliverer at a time.
+/// Events one run delivers at most; the rest wait for the next run. Bounds how long a
+/// run holds the delivery lock, which is sized to outlast this many time-outs.
+const PER_RUN: usize = 50;
+
+enum Outcome {
+    Delivered,
+    /// Worth retrying: network errors, time-outs, 5xx, 408, 429.
+    Retry(String),
+    /// The receiver refuses this event for good (other 4xx): retrying cannot help.
+    Rejected(String),
+}
+
+fn post(client: &reqwest::blocking::Client, url: &str, config: &Config, body: String) -> Outcome {
+    let mut req = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json");
+    if let Some(secret) = &config.webhook_secret {
+        let sig = crate::digest::hmac_sha256_hex(secret.as_bytes(), body.as_bytes());
+        req = req.header(SIGNATURE_HEADER, format!("sha256={sig}"));
+    }
+    match req.body(body).send() {
+        Err(e) => Outcome::Retry(e.to_string()),
+        Ok(resp) => {
+            let status = resp.status();
+            if status.is_success() {
+                Outcome::Delivered
+            } else if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
+                Outcome::Rejected(format!("HTTP {status}"))
+            } else {
+                Outcome::Retry(format!("HTTP {status}"))
+            }
+        }
+    }
+}
+
+/// Deliver queued events in order. Stops at the first retryable failure so events are
+/// not reordered; what is left waits for the next run. One deliverer at a time.
 pub fn deliver(store: &dyn Store, config: &Config, owner: &str) -> anyhow::Result<Delivery> {
     let Some(url) = config.webhook.as_deref() else {
         return Ok(Delivery::default());
     };
-    const BATCH: usize = 100;
-    if !store.try_lock("outbox", owner, 60)? {
+    let mut items = store.outbox(PER_RUN)?;
+    if items.is_empty() {
         return Ok(Delivery::default());
     }
-    let result = (|| -> anyhow::Result<Delivery> {
-        let mut client: Option<reqwest::blocking::Client> = None;
+    let lock_secs = config.webhook_timeout.as_secs().saturating_add(1) * PER_RUN as u64 + 30;
+    if !store.try_lock("outbox", owner, lock_secs)? {
+        return Ok(Delivery::default());
+    }
+    // Re-read under the lock: another deliverer may have sent some meanwhile.
+    let result = store.outbox(PER_RUN).map_err(anyhow::Error::from).and_then(|fresh| {
+        items = fresh;
+        let client = reqwest::blocking::Client::builder().timeout(config.webhook_timeout).build()?;
         let mut d = Delivery::default();
-        loop {
-            let items = store.outbox(BATCH)?;
-            if items.is_empty() {
-                return Ok(d);
-            }
-            // Built only when there is something to send: it costs a thread and TLS set-up.
-            let client = match &client {
-                Some(c) => c.clone(),
-                None => {
-                    let c = reqwest::blocking::Client::builder()
-                        .timeout(config.webhook_timeout)
-                        .build()?;
-                    client = Some(c.clone());
-                    c
+        for (i, item) in items.iter().enumerate() {
+            match post(&client, url, config, item.body.to_string()) {
+                Outcome::Delivered => {
+                    store.outbox_ack(&item.handle)?;
+                    d.delivered += 1;
                 }
-            };
-            for (i, item) in items.iter().enumerate() {
-                let body = item.body.to_string();
-                let mut post = client
-                    .post(url)
-                    .header(reqwest::header::CONTENT_TYPE, "application/json");
-                if let Some(secret) = &config.webhook_secret {
-                    let sig = crate::digest::hmac_sha256_hex(secret.as_bytes(), body.as_bytes());
-                    post = post.header(SIGNATURE_HEADER, format!("sha256={sig}"));
+                Outcome::Rejected(why) => {
+                    // Kept back, it would block every later event forever. The state
+                    // change itself is in the store and the audit log.
+                    store.outbox_ack(&item.handle)?;
+                    eprintln!(
+                        "warning: the webhook refused event {} for {} ({why}); dropped, it is in the audit log",
+                        item.body["event"].as_str().unwrap_or("?"),
+                        item.body["request_id"].as_str().unwrap_or("?"),
+                    );
                 }
-                let sent = post
-                    .body(body)
-                    .send()
-                    .map_err(|e| e.to_string())
-                    .and_then(|resp| {
-                        if resp.status().is_success() {
-                            Ok(())
-                        } else {
-                            Err(format!("HTTP {}", resp.status()))
-                        }
-                    });
-                match sent {
-                    Ok(()) => {
-                        store.outbox_ack(&item.handle)?;
-                        d.delivered += 1;
-                    }
-                    Err(e) => {
-                        d.waiting = items.len() - i;
-                        eprintln!(
-                            "warning: webhook delivery failed ({e}); {} event(s) stay queued and the next aws-jit run retries",
-                            d.waiting
-                        );
-                        return Ok(d);
-                    }
+                Outcome::Retry(why) => {
+                    d.waiting = items.len() - i;
+                    eprintln!(
+                        "warning: webhook delivery failed ({why}); {} event(s) stay queued and the next aws-jit run retries",
+                        d.waiting
+                    );
+                    return Ok(d);
                 }
             }
         }
-    })();
+        Ok(d)
+    });
     store.unlock("outbox", owner)?;
     result
 }

@@ -215,9 +215,15 @@ impl Request {
         }
     }
 
-    /// Score in the pending index (creation time) while a decision is awaited.
+    /// Score in the pending index while the request waits on people: a decision
+    /// (since creation) or, once approved, an attach (since approval). An approval is
+    /// not a standing permission: left unused for JIT_PENDING_TIMEOUT it times out.
     pub fn pending_score(&self) -> Option<Timestamp> {
-        (self.state == State::Pending).then_some(self.created_at)
+        match self.state {
+            State::Pending => Some(self.created_at),
+            State::Approved if self.expires_at.is_none() => Some(self.updated_at),
+            _ => None,
+        }
     }
 
     pub fn lease_held(&self, now: Timestamp) -> Option<&Lease> {
@@ -521,8 +527,17 @@ pub fn cancel(cur: &Request, by: &str, now: Timestamp) -> Result<Transition, Rul
 }
 
 pub fn time_out(cur: &Request, timeout: Duration, now: Timestamp) -> Result<Transition, RuleError> {
-    expect_state(cur, &[State::Pending], "time out")?;
-    if cur.created_at.plus(timeout) > now {
+    let (since, why) = match cur.pending_score() {
+        Some(since) if cur.state == State::Pending => (since, "no decision"),
+        Some(since) => (since, "approved but not attached"),
+        None => {
+            return Err(RuleError::WrongState(format!(
+                "{} is {}: only pending or unattached approved requests time out",
+                cur.id, cur.state
+            )))
+        }
+    };
+    if since.plus(timeout) > now {
         return Err(RuleError::WrongState(format!(
             "{} is not stale yet",
             cur.id
@@ -533,10 +548,7 @@ pub fn time_out(cur: &Request, timeout: Duration, now: Timestamp) -> Result<Tran
         now,
         "aws-jit expire",
         "time_out",
-        Some(format!(
-            "no decision within {}",
-            crate::time::human(timeout)
-        )),
+        Some(format!("{why} within {}", crate::time::human(timeout))),
         vec![EventKind::TimedOut],
         |n| n.state = State::TimedOut,
     ))
@@ -662,15 +674,6 @@ pub fn begin_removal(
             cur.id, l.owner, l.until
         )));
     }
-    if reason == RemovalReason::Expired
-        && cur.state != State::Removing
-        && cur.expires_at.is_none_or(|e| e > now)
-    {
-        return Err(RuleError::WrongState(format!(
-            "{} has not expired yet",
-            cur.id
-        )));
-    }
     let removal = match &cur.removal {
         // A revocation already under way keeps its reason and author.
         Some(r) => Removal {
@@ -692,6 +695,25 @@ pub fn begin_removal(
             until: now.plus(lease),
         });
     }))
+}
+
+/// Claim a grant whose time is up. `as_of` decides whether it is due (`expire --at`);
+/// the lease runs on the real clock, `now`.
+pub fn begin_expiry(
+    cur: &Request,
+    by: &str,
+    owner: &str,
+    lease: Duration,
+    as_of: Timestamp,
+    now: Timestamp,
+) -> Result<Transition, RuleError> {
+    if cur.state != State::Removing && cur.expires_at.is_none_or(|e| e > as_of) {
+        return Err(RuleError::WrongState(format!(
+            "{} has not expired yet",
+            cur.id
+        )));
+    }
+    begin_removal(cur, RemovalReason::Expired, by, owner, lease, now)
 }
 
 /// Revocation: by the requester or an approver, with a reason. Starts removal.
@@ -908,15 +930,16 @@ mod tests {
             .expect("attached")
             .next;
         let late = Timestamp(1_010_000);
-        assert!(begin_removal(
-            &active,
-            RemovalReason::Expired,
-            "e",
-            "o",
-            Duration::from_secs(60),
-            Timestamp(1_000_100)
-        )
-        .is_err());
+        let minute = Duration::from_secs(60);
+        // Not due yet: refused, whatever the clock.
+        assert!(begin_expiry(&active, "e", "o", minute, Timestamp(1_000_100), late).is_err());
+        // Due as of a previewed instant: the lease still runs on the real clock.
+        let early =
+            begin_expiry(&active, "e", "o", minute, late, Timestamp(1_000_100)).expect("due");
+        assert_eq!(
+            early.next.lease.as_ref().map(|l| l.until),
+            Some(Timestamp(1_000_160))
+        );
         let claim = begin_removal(
             &active,
             RemovalReason::Expired,

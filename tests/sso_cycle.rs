@@ -475,7 +475,9 @@ fn sso_expire_retried_after_injected_failure() {
     let mut j = jit(Backend::Redis);
     through(&mut j, &proxy);
     let shared = request_sso(&j, &user, "2h", &["--permission-set", &ps_name]);
-    let own = request_sso(&j, &user, "2h", POLICY);
+    // A longer TTL makes `shared` due first, so the injected faults below meet the grant
+    // they are meant for (equal expiries would be taken in random id order).
+    let own = request_sso(&j, &user, "3h", POLICY);
     for id in [&shared, &own] {
         approve(&j, id);
         j.run(&["attach", id]).ok();
@@ -640,8 +642,17 @@ fn sso_last_one_out_restores_assignment_for_a_grant_that_arrived_meanwhile() {
     let asked = Cell::new(0);
     aws.remove_checked(&rec, || {
         asked.set(asked.get() + 1);
-        // Nobody else before the deletion; a newcomer has attached by the re-check.
-        Ok(asked.get() > 1)
+        // Nobody else before the deletion; by the re-check a newcomer (the same person,
+        // named by user name and not resolved yet) is attaching.
+        Ok(if asked.get() > 1 {
+            vec![aws_jit::aws::Holder {
+                request_id: "jit-newcomer0000".into(),
+                user_id: None,
+                user: user.clone(),
+            }]
+        } else {
+            vec![]
+        })
     })
     .expect("remove");
     assert_eq!(
@@ -655,8 +666,30 @@ fn sso_last_one_out_restores_assignment_for_a_grant_that_arrived_meanwhile() {
         "the newcomer lost its access"
     );
 
-    // With nobody else, the assignment goes.
-    aws.remove_checked(&rec, || Ok(false)).expect("remove");
+    // Another person's grant on the same permission set never keeps this user's
+    // assignment alive (resolved or not): it goes.
+    let (stranger, _) = sso.create_user(&format!("{}@example.com", unique("s")));
+    aws.remove_checked(&rec, || {
+        Ok(vec![
+            aws_jit::aws::Holder {
+                request_id: "jit-other0000000".into(),
+                user_id: Some("someone-else".into()),
+                user: stranger.clone(),
+            },
+            aws_jit::aws::Holder {
+                request_id: "jit-other0000001".into(),
+                user_id: None,
+                user: stranger.clone(),
+            },
+        ])
+    })
+    .expect("remove");
+    assert!(
+        sso.assigned_users(ACCOUNT, &ps).is_empty(),
+        "a stranger's grant kept the assignment"
+    );
+    // And with nobody at all, removing again is harmless.
+    aws.remove_checked(&rec, || Ok(vec![])).expect("remove");
     assert!(sso.assigned_users(ACCOUNT, &ps).is_empty());
 }
 

@@ -139,35 +139,51 @@ fn indexes_follow_state() {
             s.commit(&request::created(r), &[]).expect("create");
         }
         assert_eq!(
-            s.stale_pending(Timestamp(150), 10).expect("pending"),
+            s.stale_pending(Timestamp(150), 0, 10).expect("pending"),
             vec![a.id.clone()],
             "{name}"
         );
         assert_eq!(
-            s.stale_pending(Timestamp(250), 10).expect("pending").len(),
+            s.stale_pending(Timestamp(250), 0, 10)
+                .expect("pending")
+                .len(),
             2
         );
         assert_eq!(
-            s.stale_pending(Timestamp(250), 1).expect("pending"),
+            s.stale_pending(Timestamp(250), 0, 1).expect("pending"),
             vec![a.id.clone()],
             "{name}: limit"
         );
         let a2 = approve(s.as_ref(), &a, 110);
+        // Approved but not attached still waits on people: indexed since approval.
         assert_eq!(
-            s.stale_pending(Timestamp(250), 10).expect("pending"),
-            vec![b.id.clone()],
+            s.stale_pending(Timestamp(150), 0, 10).expect("pending"),
+            vec![a.id.clone()],
             "{name}"
         );
+        assert_eq!(
+            s.stale_pending(Timestamp(250), 1, 10).expect("pending"),
+            vec![b.id.clone()],
+            "{name}: offset"
+        );
         assert!(
-            s.due(Timestamp(10_000), 10).expect("due").is_empty(),
+            s.due(Timestamp(10_000), 0, 10).expect("due").is_empty(),
             "{name}: approved without intent is not due"
         );
         let t = request::begin_attach(&a2, "x", "o", Duration::from_secs(30), Timestamp(120))
             .expect("attach");
         s.commit(&t, &[]).expect("commit");
-        assert!(s.due(Timestamp(179), 10).expect("due").is_empty(), "{name}");
         assert_eq!(
-            s.due(Timestamp(180), 10).expect("due"),
+            s.stale_pending(Timestamp(250), 0, 10).expect("pending"),
+            vec![b.id.clone()],
+            "{name}: attaching left it"
+        );
+        assert!(
+            s.due(Timestamp(179), 0, 10).expect("due").is_empty(),
+            "{name}"
+        );
+        assert_eq!(
+            s.due(Timestamp(180), 0, 10).expect("due"),
             vec![a.id.clone()],
             "{name}: due at expiry"
         );
@@ -187,7 +203,7 @@ fn indexes_follow_state() {
         let fin = request::removed(&claim.next, "e", Timestamp(201)).expect("removed");
         s.commit(&fin, &[]).expect("commit");
         assert!(
-            s.due(Timestamp(10_000), 10).expect("due").is_empty(),
+            s.due(Timestamp(10_000), 0, 10).expect("due").is_empty(),
             "{name}: removed leaves the index"
         );
         let listed: Vec<String> = s

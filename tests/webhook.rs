@@ -175,3 +175,29 @@ fn deliveries_are_signed_when_a_secret_is_set() {
         )
     );
 }
+
+#[test]
+fn a_permanently_refused_event_does_not_block_later_ones() {
+    let hook = Receiver::start();
+    let mut jit = Jit::new(Backend::Redis);
+    jit.set("KUBIYA_JIT_WEBHOOK", &hook.url);
+    hook.reject.store(true, std::sync::atomic::Ordering::SeqCst);
+    let first = jit.request_user("alice", &[]);
+    hook.reject
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let second = jit.request_user("alice", &[]);
+    assert!(hook.events_for(&first).is_empty(), "refused with 400");
+    assert_eq!(
+        hook.events_for(&second),
+        ["request_created"],
+        "later events still flow"
+    );
+    // The refused event is not retried forever.
+    jit.run(&["expire"]).ok();
+    assert!(hook.events_for(&first).is_empty());
+    assert_eq!(
+        jit.state(&first),
+        "pending",
+        "the state change itself stands"
+    );
+}

@@ -67,6 +67,15 @@ where
     err.code() == Some(code)
 }
 
+/// Another grant on the same shared object: its user id when attach recorded one, and
+/// the user as requested (name or email) so the grantor can resolve it when not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub request_id: String,
+    pub user_id: Option<String>,
+    pub user: String,
+}
+
 pub struct Aws {
     rt: tokio::runtime::Runtime,
     pub sdk: SdkConfig,
@@ -116,25 +125,25 @@ impl Aws {
         ))
     }
 
-    /// Remove the grant. `shared_still_needed`: another active grant holds the same
-    /// shared object, which must then stay. Missing objects count as removed.
-    pub fn remove(&self, r: &Request, shared_still_needed: bool) -> Result<(), GrantError> {
-        self.remove_checked(r, || Ok(shared_still_needed))
+    /// Remove a grant that shares nothing with other grants. Missing objects count as
+    /// removed.
+    pub fn remove(&self, r: &Request) -> Result<(), GrantError> {
+        self.remove_checked(r, || Ok(Vec::new()))
     }
 
-    /// Remove the grant, asking `still_needed` (does another attaching/active grant hold
-    /// the same shared object?) right before deleting a shared Identity Center assignment
-    /// and again once the deletion completed: a grant that attached in between gets the
-    /// assignment back, so the last one out never cuts a newcomer's access.
-    pub fn remove_checked<F>(&self, r: &Request, still_needed: F) -> Result<(), GrantError>
+    /// Remove the grant, asking `holders` for the other grants (attaching or active) on
+    /// the same shared object right before deleting a shared Identity Center assignment and
+    /// again once the deletion completed: if one of them is the same person, the
+    /// assignment stays (or comes back), so the last one out never cuts a newcomer's access.
+    pub fn remove_checked<F>(&self, r: &Request, holders: F) -> Result<(), GrantError>
     where
-        F: Fn() -> Result<bool, GrantError>,
+        F: Fn() -> Result<Vec<Holder>, GrantError>,
     {
         match &r.target {
             Target::IamUser { .. } | Target::IamRole { .. } => {
                 self.block_on(iam::IamGrantor::new(&self.sdk).remove(r))
             }
-            Target::Sso { .. } => self.block_on(self.sso()?.remove(r, still_needed)),
+            Target::Sso { .. } => self.block_on(self.sso()?.remove(r, holders)),
         }
     }
 }

@@ -547,9 +547,9 @@ impl SsoGrantor {
     /// or active) holds the same (user, account, existing permission set); it is asked
     /// before deleting and again after the deletion completed, so a grant that attached
     /// meanwhile gets its assignment back (last one out, without the race).
-    pub async fn remove<F>(&self, r: &Request, still_needed: F) -> Result<(), GrantError>
+    pub async fn remove<F>(&self, r: &Request, holders: F) -> Result<(), GrantError>
     where
-        F: Fn() -> Result<bool, GrantError>,
+        F: Fn() -> Result<Vec<super::Holder>, GrantError>,
     {
         let d = match self.removal_target(r).await.map_err(retry_later)? {
             Removal::Known(d) => *d,
@@ -559,18 +559,46 @@ impl SsoGrantor {
             self.delete_assignment(&d).await.map_err(retry_later)?;
             return self.delete_permission_set(&d).await.map_err(retry_later);
         }
-        if still_needed()? {
-            // Another grant needs the assignment: it stays (and is restored if a previous
-            // removal's deletion raced with that grant's attach).
+        if self.needed_by(&d, holders()?).await.map_err(retry_later)? {
+            // Another grant of the same person needs the assignment: it stays (and is
+            // restored if a previous removal's deletion raced with that grant's attach).
             let mut keep = d.clone();
             return self.ensure_assignment(&mut keep).await.map_err(retry_later);
         }
         self.delete_assignment(&d).await.map_err(retry_later)?;
-        if still_needed()? {
+        if self.needed_by(&d, holders()?).await.map_err(retry_later)? {
             let mut keep = d.clone();
             return self.ensure_assignment(&mut keep).await.map_err(retry_later);
         }
         Ok(())
+    }
+
+    /// Is one of `holders` the same identity-store user as `d`? Holders that have not
+    /// recorded a user id yet (still attaching) are resolved now, so a user named by user
+    /// name in one request and by email in another is recognised as one person, and a
+    /// different person never keeps someone else's assignment alive.
+    async fn needed_by(
+        &self,
+        d: &SsoDetails,
+        holders: Vec<super::Holder>,
+    ) -> Result<bool, GrantError> {
+        if d.user_id.is_empty() {
+            return Ok(false);
+        }
+        for h in holders {
+            let id = match h.user_id {
+                Some(id) => id,
+                None => match self.find_user(&d.identity_store_id, &h.user).await {
+                    Ok((id, _)) => id,
+                    Err(GrantError::NotFound(_)) | Err(GrantError::Refused(_)) => continue,
+                    Err(e) => return Err(e),
+                },
+            };
+            if id == d.user_id {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The recorded details, or (when attach failed or crashed before recording them)

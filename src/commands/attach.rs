@@ -1,9 +1,9 @@
 use anyhow::Result;
 
-use super::{rule, Ctx};
+use super::{removal, rule, Ctx};
 use crate::cli::AttachArgs;
 use crate::error::JitError;
-use crate::request::{self, State};
+use crate::request::{self, Request, State};
 use crate::time::Timestamp;
 
 pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
@@ -14,17 +14,26 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| "aws-jit attach".into());
     if cur.state == State::Active {
-        // Converge rather than fail: re-assert the grant (idempotent in AWS).
-        let grant = ctx.aws()?.attach(&cur).map_err(JitError::from)?;
+        // Already made real and confirmed by AWS: report, touch nothing. Re-asserting
+        // here would bypass the lease and write whatever the store now holds.
         ctx.emit(&serde_json::to_value(&cur)?, || {
             format!(
-                "{} is already active until {}; {}",
+                "{} is already active until {}: {}",
                 cur.id,
                 cur.expires_at.map(|t| t.to_string()).unwrap_or_default(),
-                grant.policy_arn.unwrap_or_default()
+                granted(&cur)
             )
         });
         return Ok(());
+    }
+    if cur.ttl() > ctx.config.max_duration {
+        return Err(JitError::NotAuthorised(format!(
+            "{} asks for {}, above the current JIT_MAX_DURATION of {}; it cannot be attached",
+            cur.id,
+            crate::time::human(cur.ttl()),
+            crate::time::human(ctx.config.max_duration)
+        ))
+        .into());
     }
     // Intent first: the expiry lands in the store before AWS is touched.
     let claimed = ctx.commit(
@@ -36,18 +45,23 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
         .and_then(|aws| aws.attach(&claimed).map_err(|e| JitError::from(e).into()))
     {
         Ok(grant) => {
-            let r = ctx
-                .commit(request::attached(&claimed, &by, grant, Timestamp::now()).map_err(rule)?)?;
-            ctx.emit(&serde_json::to_value(&r)?, || {
-                format!(
-                    "{} active: {} for {} until {}",
-                    r.id,
-                    granted(&r),
-                    r.target.describe(),
-                    r.expires_at.map(|t| t.to_string()).unwrap_or_default()
-                )
-            });
-            Ok(())
+            let done =
+                request::attached(&claimed, &by, grant.clone(), Timestamp::now()).map_err(rule)?;
+            match ctx.commit(done) {
+                Ok(r) => {
+                    ctx.emit(&serde_json::to_value(&r)?, || {
+                        format!(
+                            "{} active: {} for {} until {}",
+                            r.id,
+                            granted(&r),
+                            r.target.describe(),
+                            r.expires_at.map(|t| t.to_string()).unwrap_or_default()
+                        )
+                    });
+                    Ok(())
+                }
+                Err(e) => Err(taken_over(ctx, &claimed, grant, e)),
+            }
         }
         Err(e) => {
             let msg = format!("{e:#}");
@@ -62,16 +76,45 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
     }
 }
 
+/// Our claim was taken over while AWS worked (the lease ran out and `expire` or `revoke`
+/// moved the request on). What we just created belongs to no live grant: undo it, so
+/// nothing stays granted that the store no longer tracks.
+fn taken_over(
+    ctx: &Ctx,
+    claimed: &Request,
+    grant: request::Grant,
+    err: anyhow::Error,
+) -> anyhow::Error {
+    let mut orphan = claimed.clone();
+    orphan.grant = Some(grant);
+    match removal::remove_from_aws(ctx, &orphan) {
+        Ok(()) => JitError::WrongState(format!(
+            "{} was taken over by another process while attaching (JIT_LEASE ran out); \
+             what this run created was removed again. `aws-jit status {}` shows its state",
+            claimed.id, claimed.id
+        ))
+        .into(),
+        Err(undo) => JitError::Backend(format!(
+            "{} was taken over by another process while attaching (JIT_LEASE ran out), and \
+             removing what this run created failed ({undo}); remove it by hand: {}. ({err:#})",
+            claimed.id,
+            granted(&orphan)
+        ))
+        .into(),
+    }
+}
+
 /// What exists in AWS for an active grant, in a few words.
-fn granted(r: &crate::request::Request) -> String {
+fn granted(r: &Request) -> String {
     let Some(g) = r.grant.as_ref() else {
         return r.policy_name.clone();
     };
     match (&g.policy_arn, crate::aws::sso::SsoDetails::from_grant(g)) {
         (Some(arn), _) => arn.clone(),
         (None, Some(d)) => format!(
-            "permission set {} (assignment {})",
+            "permission set {} in account {} (assignment {})",
             d.permission_set_name,
+            d.account_id,
             d.assignment.map(|a| a.status).unwrap_or_default()
         ),
         (None, None) => r.policy_name.clone(),

@@ -10,7 +10,8 @@ use crate::error::JitError;
 use crate::request::{self, RemovalReason, State};
 use crate::time::Timestamp;
 
-const BATCH: usize = 200;
+/// Page size when reading an index.
+const BATCH: usize = 500;
 
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
@@ -31,90 +32,44 @@ pub struct Failure {
 }
 
 pub fn run(ctx: &Ctx, args: &ExpireArgs) -> Result<()> {
-    let now = match &args.at {
+    // `as_of` decides what is due; leases and audit times always use the real clock, so
+    // a run with a future `--at` cannot hand out leases that outlive it, nor a past one
+    // leases that are already over.
+    let as_of = match &args.at {
         Some(at) => Timestamp::parse(at).map_err(|m| JitError::invalid("--at", m))?,
         None => Timestamp::now(),
     };
-    let by = "aws-jit expire";
     let mut rep = Report {
-        now: now.to_string(),
+        now: as_of.to_string(),
         dry_run: args.dry_run,
         ..Report::default()
     };
 
-    // Stale pending requests.
-    let cutoff = now.minus(ctx.config.pending_timeout);
-    for id in ctx
-        .store
-        .stale_pending(cutoff, usize::MAX >> 1)
-        .map_err(JitError::from)?
-    {
-        let Some(cur) = ctx.store.get(&id).map_err(JitError::from)? else {
-            continue;
-        };
+    let cutoff = as_of.minus(ctx.config.pending_timeout);
+    for id in snapshot(|off| ctx.store.stale_pending(cutoff, off, BATCH))? {
         if args.dry_run {
             rep.timed_out.push(id);
             continue;
         }
-        // Err: decided by someone else meanwhile, nothing to do.
-        if let Ok(Ok(_)) =
-            request::time_out(&cur, ctx.config.pending_timeout, now).map(|t| ctx.commit(t))
-        {
+        // Decided or attached by someone else meanwhile: nothing to do.
+        let timed_out = ctx
+            .load(&id)
+            .ok()
+            .and_then(|cur| request::time_out(&cur, ctx.config.pending_timeout, as_of).ok())
+            .is_some_and(|t| ctx.commit(t).is_ok());
+        if timed_out {
             rep.timed_out.push(id);
         }
     }
 
-    // Due grants, in batches; each claimed with a lease so overlapping runs act once.
-    let mut seen = std::collections::HashSet::new();
-    loop {
-        let ids = ctx.store.due(now, BATCH).map_err(JitError::from)?;
-        let fresh: Vec<String> = ids
-            .into_iter()
-            .filter(|id| seen.insert(id.clone()))
-            .collect();
-        if fresh.is_empty() {
-            break;
-        }
-        for id in fresh {
-            let Some(cur) = ctx.store.get(&id).map_err(JitError::from)? else {
-                continue;
-            };
-            if args.dry_run {
-                match cur.removal.as_ref().map(|r| r.reason) {
-                    Some(RemovalReason::Revoked) => rep.revoked.push(id),
-                    _ => rep.expired.push(id),
-                }
-                continue;
-            }
-            let claim = request::begin_removal(
-                &cur,
-                RemovalReason::Expired,
-                by,
-                &ctx.owner,
-                ctx.config.lease,
-                now,
-            );
-            let claimed = match claim {
-                Ok(t) => match ctx.commit(t) {
-                    Ok(c) => c,
-                    Err(_) => {
-                        rep.skipped.push(id);
-                        continue;
-                    }
-                },
-                Err(_) => {
-                    rep.skipped.push(id);
-                    continue;
-                }
-            };
-            match removal::finish(ctx, &claimed, by)? {
-                Ok(done) if done.state == State::Revoked => rep.revoked.push(id),
-                Ok(_) => rep.expired.push(id),
-                Err((_, error)) => rep.failed.push(Failure {
-                    request_id: id,
-                    error,
-                }),
-            }
+    for id in snapshot(|off| ctx.store.due(as_of, off, BATCH))? {
+        // One bad record (unreadable, unknown to this version, AWS refusing) is reported
+        // and retried next run; it never stops the others from being removed.
+        if let Err(e) = expire_one(ctx, &id, as_of, args.dry_run, &mut rep) {
+            rep.failed.push(Failure {
+                request_id: id,
+                error: format!("{e:#}"),
+            });
         }
     }
 
@@ -125,6 +80,68 @@ pub fn run(ctx: &Ctx, args: &ExpireArgs) -> Result<()> {
             rep.failed.len()
         ))
         .into());
+    }
+    Ok(())
+}
+
+/// All ids of an index range, read page by page before acting on any, so entries that
+/// stay put (failed, skipped) cannot hide the ones behind them.
+fn snapshot(
+    page: impl Fn(usize) -> Result<Vec<String>, crate::store::StoreError>,
+) -> Result<Vec<String>> {
+    let mut all = Vec::new();
+    loop {
+        let got = page(all.len()).map_err(JitError::from)?;
+        let n = got.len();
+        all.extend(got);
+        if n < BATCH {
+            return Ok(all);
+        }
+    }
+}
+
+fn expire_one(
+    ctx: &Ctx,
+    id: &str,
+    as_of: Timestamp,
+    dry_run: bool,
+    rep: &mut Report,
+) -> Result<()> {
+    let cur = ctx.load(id)?;
+    if dry_run {
+        match cur.removal.as_ref().map(|r| r.reason) {
+            Some(RemovalReason::Revoked) => rep.revoked.push(id.to_string()),
+            _ => rep.expired.push(id.to_string()),
+        }
+        return Ok(());
+    }
+    // A live lease (attach or another expire at work) means: not ours this run.
+    let claim = request::begin_expiry(
+        &cur,
+        "aws-jit expire",
+        &ctx.owner,
+        ctx.config.lease,
+        as_of,
+        Timestamp::now(),
+    );
+    let Ok(t) = claim else {
+        rep.skipped.push(id.to_string());
+        return Ok(());
+    };
+    let claimed = match ctx.commit(t) {
+        Ok(c) => c,
+        Err(_) => {
+            rep.skipped.push(id.to_string());
+            return Ok(());
+        }
+    };
+    match removal::finish(ctx, &claimed, "aws-jit expire")? {
+        Ok(done) if done.state == State::Revoked => rep.revoked.push(id.to_string()),
+        Ok(_) => rep.expired.push(id.to_string()),
+        Err((_, error)) => rep.failed.push(Failure {
+            request_id: id.to_string(),
+            error,
+        }),
     }
     Ok(())
 }

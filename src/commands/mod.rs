@@ -6,7 +6,7 @@ pub mod cancel;
 pub mod expire;
 pub mod policy;
 pub mod reject;
-mod removal;
+pub mod removal;
 pub mod request;
 pub mod revoke;
 pub mod status;

@@ -4,54 +4,55 @@
 use anyhow::Result;
 
 use super::{rule, Ctx};
-use crate::aws::GrantError;
+use crate::aws::{GrantError, Holder};
 use crate::request::{self, Request, Target};
 use crate::time::Timestamp;
 
-/// The Identity Center user a grant is for: the resolved user id once attach recorded
-/// it, else the name as requested (lowercased).
-fn sso_identity(r: &Request) -> Option<String> {
-    let Target::Sso { user, .. } = &r.target else {
-        return None;
-    };
-    let resolved = r
-        .grant
-        .as_ref()
-        .and_then(|g| g.details.get("user_id"))
-        .and_then(|v| v.as_str())
-        .map(|id| format!("id:{id}"));
-    Some(resolved.unwrap_or_else(|| format!("name:{}", user.to_ascii_lowercase())))
-}
-
-/// Does another attaching/active grant still need the shared object `r` uses? Asked
-/// afresh on every call: the grantor asks before and after deleting, so a grant that
-/// attached in between is seen.
-fn still_needed(ctx: &Ctx, r: &Request) -> Result<bool, GrantError> {
+/// The other grants (attaching or active) on the shared object `r` uses, read afresh on
+/// every call: the grantor asks before and after deleting, so a grant that attached in
+/// between is seen. The grantor decides which of them are the same person.
+fn other_holders(ctx: &Ctx, r: &Request) -> Result<Vec<Holder>, GrantError> {
     let Some(key) = crate::store::holder_key(r) else {
-        return Ok(false);
+        return Ok(Vec::new());
     };
-    let mine = sso_identity(r);
-    let holders = ctx
+    let backend = |e: crate::store::StoreError| GrantError::Backend(e.to_string());
+    let mut out = Vec::new();
+    for id in ctx
         .store
         .holders(&key)
-        .map_err(|e| GrantError::Backend(e.to_string()))?;
-    for id in holders.iter().filter(|id| **id != r.id) {
-        let Some(other) = ctx
-            .store
-            .get(id)
-            .map_err(|e| GrantError::Backend(e.to_string()))?
-        else {
+        .map_err(backend)?
+        .into_iter()
+        .filter(|id| *id != r.id)
+    {
+        let Some(other) = ctx.store.get(&id).map_err(backend)? else {
             continue;
         };
-        let theirs = sso_identity(&other);
-        // Same person for sure, or one side not resolved yet (user name vs email could
-        // be one person): keep the assignment. The last holder's own removal takes it.
-        let unresolved = |s: &Option<String>| s.as_deref().is_some_and(|s| s.starts_with("name:"));
-        if theirs == mine || unresolved(&theirs) || unresolved(&mine) {
-            return Ok(true);
-        }
+        let Target::Sso { user, .. } = &other.target else {
+            continue;
+        };
+        let user_id = other
+            .grant
+            .as_ref()
+            .and_then(|g| g.details.get("user_id"))
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        out.push(Holder {
+            request_id: id,
+            user_id,
+            user: user.clone(),
+        });
     }
-    Ok(false)
+    Ok(out)
+}
+
+/// Remove what `r` holds in AWS (shared objects stay while another grant of the same
+/// person needs them).
+pub fn remove_from_aws(ctx: &Ctx, r: &Request) -> Result<(), String> {
+    ctx.aws().map_err(|e| format!("{e:#}")).and_then(|aws| {
+        aws.remove_checked(r, || other_holders(ctx, r))
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// `claimed` is in `removing` with our lease. Ok(final record) when AWS confirmed;
@@ -61,11 +62,7 @@ pub fn finish(
     claimed: &Request,
     by: &str,
 ) -> Result<Result<Request, (Request, String)>> {
-    let outcome = ctx.aws().map_err(|e| format!("{e:#}")).and_then(|aws| {
-        aws.remove_checked(claimed, || still_needed(ctx, claimed))
-            .map_err(|e| e.to_string())
-    });
-    Ok(match outcome {
+    Ok(match remove_from_aws(ctx, claimed) {
         Ok(()) => Ok(ctx.commit(request::removed(claimed, by, Timestamp::now()).map_err(rule)?)?),
         Err(msg) => Err((
             ctx.commit(

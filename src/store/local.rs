@@ -59,10 +59,12 @@ impl LocalStore {
         Ok(LocalStore { db })
     }
 
-    fn ids(&self, sql: &str, bound: i64, limit: usize) -> StoreResult<Vec<String>> {
+    fn ids(&self, sql: &str, bound: i64, offset: usize, limit: usize) -> StoreResult<Vec<String>> {
         let mut stmt = self.db.prepare_cached(sql).map_err(io)?;
         let rows = stmt
-            .query_map(params![bound, limit as i64], |r| r.get::<_, String>(0))
+            .query_map(params![bound, limit as i64, offset as i64], |r| {
+                r.get::<_, String>(0)
+            })
             .map_err(io)?;
         rows.collect::<Result<_, _>>().map_err(io)
     }
@@ -179,18 +181,25 @@ impl Store for LocalStore {
         Ok(out)
     }
 
-    fn due(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<String>> {
+    fn due(&self, now: Timestamp, offset: usize, limit: usize) -> StoreResult<Vec<String>> {
         self.ids(
-            "SELECT id FROM expiry WHERE due <= ?1 ORDER BY due, id LIMIT ?2",
+            "SELECT id FROM expiry WHERE due <= ?1 ORDER BY due, id LIMIT ?2 OFFSET ?3",
             now.0 as i64,
+            offset,
             limit,
         )
     }
 
-    fn stale_pending(&self, cutoff: Timestamp, limit: usize) -> StoreResult<Vec<String>> {
+    fn stale_pending(
+        &self,
+        cutoff: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
         self.ids(
-            "SELECT id FROM pending WHERE created <= ?1 ORDER BY created, id LIMIT ?2",
+            "SELECT id FROM pending WHERE created <= ?1 ORDER BY created, id LIMIT ?2 OFFSET ?3",
             cutoff.0 as i64,
+            offset,
             limit,
         )
     }

@@ -57,9 +57,14 @@ pub trait Store {
     /// Newest first, at most `limit`.
     fn list(&self, limit: usize) -> StoreResult<Vec<Request>>;
     /// Ids whose expiry score is at or before `now`, oldest first.
-    fn due(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<String>>;
-    /// Pending ids created at or before `cutoff`, oldest first.
-    fn stale_pending(&self, cutoff: Timestamp, limit: usize) -> StoreResult<Vec<String>>;
+    fn due(&self, now: Timestamp, offset: usize, limit: usize) -> StoreResult<Vec<String>>;
+    /// Ids awaiting a decision or an attach since at or before `cutoff`, oldest first.
+    fn stale_pending(
+        &self,
+        cutoff: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<Vec<String>>;
     fn audit(&self, id: &str) -> StoreResult<Vec<AuditEntry>>;
     fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxItem>>;
     fn outbox_ack(&self, handle: &str) -> StoreResult<()>;

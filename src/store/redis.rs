@@ -164,17 +164,34 @@ impl Store for RedisStore {
         Ok(out)
     }
 
-    fn due(&self, now: Timestamp, limit: usize) -> StoreResult<Vec<String>> {
+    fn due(&self, now: Timestamp, offset: usize, limit: usize) -> StoreResult<Vec<String>> {
         self.conn
             .borrow_mut()
-            .zrangebyscore_limit(self.key("expiry"), "-inf", now.0, 0, limit as isize)
+            .zrangebyscore_limit(
+                self.key("expiry"),
+                "-inf",
+                now.0,
+                offset as isize,
+                limit as isize,
+            )
             .map_err(unreachable)
     }
 
-    fn stale_pending(&self, cutoff: Timestamp, limit: usize) -> StoreResult<Vec<String>> {
+    fn stale_pending(
+        &self,
+        cutoff: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
         self.conn
             .borrow_mut()
-            .zrangebyscore_limit(self.key("pending"), "-inf", cutoff.0, 0, limit as isize)
+            .zrangebyscore_limit(
+                self.key("pending"),
+                "-inf",
+                cutoff.0,
+                offset as isize,
+                limit as isize,
+            )
             .map_err(unreachable)
     }
 

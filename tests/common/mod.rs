@@ -391,6 +391,8 @@ pub struct Receiver {
     /// Raw body and X-Aws-Jit-Signature header of each accepted delivery.
     pub raw: Arc<Mutex<Vec<Delivered>>>,
     pub fail: Arc<AtomicBool>,
+    /// Answer 400 (a permanent refusal) while set.
+    pub reject: Arc<AtomicBool>,
 }
 
 impl Receiver {
@@ -401,7 +403,8 @@ impl Receiver {
         let bodies = Arc::new(Mutex::new(Vec::new()));
         let raw = Arc::new(Mutex::new(Vec::new()));
         let fail = Arc::new(AtomicBool::new(false));
-        let (b, f, rw) = (bodies.clone(), fail.clone(), raw.clone());
+        let reject = Arc::new(AtomicBool::new(false));
+        let (b, f, rw, rj) = (bodies.clone(), fail.clone(), raw.clone(), reject.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
@@ -429,7 +432,8 @@ impl Receiver {
                 }
                 let mut body = vec![0u8; len];
                 let _ = reader.read_exact(&mut body);
-                let failing = f.load(Ordering::SeqCst);
+                let rejecting = rj.load(Ordering::SeqCst);
+                let failing = f.load(Ordering::SeqCst) || rejecting;
                 if !failing {
                     if let Ok(v) = serde_json::from_slice::<Value>(&body) {
                         b.lock().expect("lock").push(v);
@@ -438,7 +442,9 @@ impl Receiver {
                         .expect("lock")
                         .push((body.clone(), signature.clone()));
                 }
-                let status = if failing {
+                let status = if rejecting {
+                    "400 Bad Request"
+                } else if failing {
                     "500 Internal Server Error"
                 } else {
                     "200 OK"
@@ -454,6 +460,7 @@ impl Receiver {
             bodies,
             raw,
             fail,
+            reject,
         }
     }
 
