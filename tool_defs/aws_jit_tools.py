@@ -303,8 +303,9 @@ TOOLS = [
             "Scheduled housekeeping: remove every grant whose time is up, time out stale pending "
             "requests, retry failed removals and deliver queued notifications. Run every minute."
         ),
+        # No `at` here on purpose: `--at` treats another instant as now, so from the chat
+        # anyone could end every grant early. It stays a flag for admins and tests.
         "args": [
-            Spec("at", "Act as if the time were this RFC 3339 timestamp (default: now).", flag="at"),
             Spec("dry_run", "true to report what would be removed without changing anything.",
                  kind="switch", flag="dry-run"),
         ],

@@ -496,8 +496,11 @@ def test_exact_argv_examples(tools, sandbox, shell):
         ["revoke", "--reason=incident over", "--", "jit-1"]
     assert ex("aws_jit_cancel", {"request_id": "jit-1"}) == ["cancel", "--", "jit-1"]
     assert ex("aws_jit_expire", {}) == ["expire"]
-    assert ex("aws_jit_expire", {"at": "2030-01-01T00:00:00Z", "dry_run": "yes"}) == \
-        ["expire", "--at=2030-01-01T00:00:00Z", "--dry-run"]
+    assert ex("aws_jit_expire", {"dry_run": "yes"}) == ["expire", "--dry-run"]
+    # A chat user cannot move the clock: the expire tool has no `at` argument, and a
+    # stray `at` variable in the environment never reaches the binary.
+    assert "at" not in {a.name for a in tools["aws_jit_expire"].args}
+    assert ex("aws_jit_expire", {"at": "2099-01-01T00:00:00Z"}) == ["expire"]
 
 
 @pytest.mark.parametrize("tool_name,args,missing", [
