@@ -10,7 +10,10 @@ use aws_jit::config::Config;
 use aws_jit::error::exit_code_of;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let json = cli.output == Output::Json;
     match run(cli, json) {
         Ok(()) => ExitCode::SUCCESS,
@@ -53,4 +56,21 @@ fn run(cli: Cli, json: bool) -> anyhow::Result<()> {
         eprintln!("warning: could not deliver notifications: {e:#}");
     }
     result
+}
+
+/// Bad flags: clap's message on stderr (exit 2), plus the JSON error document on stdout
+/// when the caller asked for `--output json`, as every other error gets.
+fn usage_error(e: clap::Error) -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let wants_json = args
+        .windows(2)
+        .any(|w| w[0] == "--output" && w[1] == "json")
+        || args.iter().any(|a| a == "--output=json");
+    if e.use_stderr() && wants_json {
+        let message = e.render().to_string();
+        let body = serde_json::json!({"error": {"exit_code": 2, "message": message.trim()}});
+        commands::print_out(&body.to_string());
+    }
+    let _ = e.print();
+    ExitCode::from(if e.use_stderr() { 2 } else { 0 })
 }

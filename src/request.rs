@@ -173,6 +173,10 @@ pub struct Request {
     pub findings: Vec<crate::policy::Finding>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Distinct approvals needed, fixed when the request is made; approvers' own
+    /// configuration can raise it, never lower it.
+    #[serde(default = "one")]
+    pub quorum: usize,
     #[serde(default)]
     pub approvals: Vec<Approval>,
     /// SHA-256 of the canonical policy at the moment approval completed.
@@ -193,6 +197,10 @@ pub struct Request {
     pub removal: Option<Removal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl Request {
@@ -410,7 +418,10 @@ pub fn approve(
             "{} has already approved {}; {} more distinct approver(s) needed",
             input.approver,
             cur.id,
-            input.quorum.saturating_sub(cur.approvals.len())
+            input
+                .quorum
+                .max(cur.quorum)
+                .saturating_sub(cur.approvals.len())
         )));
     }
     if crate::policy::blocking(&cur.findings) {
@@ -433,7 +444,8 @@ pub fn approve(
             cur.id
         )));
     }
-    let complete = cur.approvals.len() + 1 >= input.quorum.max(1);
+    let quorum = input.quorum.max(cur.quorum).max(1);
+    let complete = cur.approvals.len() + 1 >= quorum;
     let ack = input.acknowledge_findings && crate::policy::needs_ack(&cur.findings);
     let reason = match (&input.comment, ack) {
         (Some(c), true) => Some(format!("{c} [security findings acknowledged]")),
@@ -827,6 +839,7 @@ mod tests {
             findings: vec![],
             created_at: now,
             updated_at: now,
+            quorum: 1,
             approvals: vec![],
             approved_sha256: None,
             decision: None,

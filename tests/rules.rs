@@ -711,3 +711,115 @@ fn plain_language_request_runs_the_whole_cycle() {
         refused.stderr
     );
 }
+
+fn dead_endpoint() -> String {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    format!("http://{}", dead.local_addr().expect("addr"))
+}
+
+#[test]
+fn attach_on_an_active_grant_never_rewrites_aws() {
+    let iam = Iam::new();
+    let user = iam.create_user();
+    let jit = Jit::new(Backend::Redis);
+    let id = jit.request_user(&user, &[]);
+    jit.run(&["approve", &id, "--approver", APPROVER]).ok();
+    jit.run(&["attach", &id]).ok();
+    let rec = jit.record(&id)["request"].clone();
+    let arn = rec["grant"]["policy_arn"]
+        .as_str()
+        .expect("arn")
+        .to_string();
+    tamper(&jit, &id, |v| {
+        v["policy"]["Statement"][0]["Action"] = Value::String("*".into())
+    });
+    jit.run(&["attach", &id]).ok();
+    assert_eq!(
+        iam.policy_document(&arn),
+        rec["policy"],
+        "a second attach changed what AWS holds"
+    );
+    assert_eq!(iam.jit_policies_named(&id).len(), 1);
+}
+
+#[test]
+fn one_unreadable_record_does_not_stop_other_expiries() {
+    let iam = Iam::new();
+    let user = iam.create_user();
+    for backend in BOTH {
+        let jit = Jit::new(backend);
+        let broken = jit.request_user(&user, &[]);
+        let healthy = jit.request_user(&user, &[]);
+        for id in [&broken, &healthy] {
+            jit.run(&["approve", id, "--approver", APPROVER]).ok();
+            jit.run(&["attach", id]).ok();
+        }
+        // As a newer version might write it: a state this binary does not know.
+        tamper(&jit, &broken, |v| v["state"] = "quarantined".into());
+        let r = jit
+            .run(&["expire", "--at", FAR_FUTURE, "--output", "json"])
+            .code(6);
+        let v = r.json();
+        assert_eq!(
+            v["expired"],
+            serde_json::json!([healthy]),
+            "{backend:?}: {}",
+            r.stdout
+        );
+        assert_eq!(v["failed"][0]["request_id"], broken.as_str());
+        assert_eq!(jit.state(&healthy), "expired");
+        assert!(iam.jit_policies_named(&healthy).is_empty());
+    }
+}
+
+#[test]
+fn unattached_approvals_time_out() {
+    let mut jit = Jit::new(Backend::Local);
+    jit.set("JIT_PENDING_TIMEOUT", "1h");
+    let id = jit.request_user("alice", &[]);
+    jit.run(&["approve", &id, "--approver", APPROVER]).ok();
+    jit.run(&["expire"]).ok();
+    assert_eq!(jit.state(&id), "approved");
+    jit.run(&["expire", "--at", FAR_FUTURE]).ok();
+    assert_eq!(jit.state(&id), "timed_out");
+    jit.run(&["attach", &id]).code(4);
+}
+
+#[test]
+fn quorum_is_fixed_when_the_request_is_made() {
+    let mut jit = Jit::new(Backend::Redis);
+    jit.set("JIT_APPROVAL_QUORUM", "2");
+    let id = jit.request_user("alice", &[]);
+    // An approver whose own environment says 1 cannot complete it alone.
+    jit.set("JIT_APPROVAL_QUORUM", "1");
+    jit.run(&["approve", &id, "--approver", APPROVER]).ok();
+    assert_eq!(jit.state(&id), "pending");
+    jit.run(&["approve", &id, "--approver", APPROVER2]).ok();
+    assert_eq!(jit.state(&id), "approved");
+}
+
+#[test]
+fn revoking_an_unattached_approval_needs_no_aws() {
+    let mut jit = Jit::new(Backend::Local);
+    let id = jit.request_user("alice", &[]);
+    jit.run(&["approve", &id, "--approver", APPROVER]).ok();
+    jit.set("AWS_ENDPOINT_URL", &dead_endpoint());
+    jit.run(&["revoke", &id, "--by", APPROVER, "--reason", "not needed"])
+        .ok();
+    assert_eq!(jit.state(&id), "revoked");
+}
+
+#[test]
+fn usage_errors_with_json_output_print_one_error_document() {
+    let jit = Jit::new(Backend::Local);
+    let r = jit
+        .run(&["request", "--output", "json", "--purpose"])
+        .code(2);
+    assert_eq!(r.json()["error"]["exit_code"], 2);
+    let r = jit
+        .run(&["status", "--limit", "0", "--output", "json"])
+        .code(2);
+    assert!(r.json()["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("--limit")));
+}

@@ -54,6 +54,7 @@ fn new_request(id: &str, created: u64, target: Target) -> Request {
         findings: vec![],
         created_at: Timestamp(created),
         updated_at: Timestamp(created),
+        quorum: 1,
         approvals: vec![],
         approved_sha256: None,
         decision: None,

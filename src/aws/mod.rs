@@ -22,6 +22,9 @@ pub enum GrantError {
     NotFound(String),
     #[error("{0}")]
     Refused(String),
+    /// AWS refused the runner's own identity: it lacks a permission.
+    #[error("{0}")]
+    Denied(String),
     #[error("{0}")]
     Backend(String),
 }
@@ -32,6 +35,9 @@ impl From<GrantError> for crate::error::JitError {
         match e {
             GrantError::NotFound(m) => JitError::NotFound(m),
             GrantError::Refused(m) => JitError::invalid("target", m),
+            GrantError::Denied(m) => JitError::NotAuthorised(format!(
+                "{m}; the AWS identity running aws-jit lacks this permission (see the README's security model)"
+            )),
             GrantError::Backend(m) => JitError::Backend(m),
         }
     }
@@ -52,9 +58,8 @@ where
         | "InvalidInput"
         | "LimitExceeded"
         | "ValidationException"
-        | "AccessDenied"
-        | "AccessDeniedException"
         | "EntityAlreadyExists" => GrantError::Refused(message),
+        "AccessDenied" | "AccessDeniedException" => GrantError::Denied(message),
         _ => GrantError::Backend(message),
     }
 }

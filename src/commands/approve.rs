@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Result<()> {
                 "{} approved by {approver}; {} of {} approvals so far",
                 r.id,
                 r.approvals.len(),
-                ctx.config.quorum
+                ctx.config.quorum.max(r.quorum)
             )
         }
     });

@@ -209,6 +209,7 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Result<()> {
         findings,
         created_at: now,
         updated_at: now,
+        quorum: ctx.config.quorum,
         approvals: vec![],
         approved_sha256: None,
         decision: None,

@@ -23,6 +23,14 @@ pub fn run(ctx: &Ctx, args: &RevokeArgs) -> Result<()> {
     )
     .map_err(rule)?;
     let claimed = ctx.commit(t)?;
+    if cur.state == crate::request::State::Approved && cur.expires_at.is_none() {
+        // Never attached (no intent recorded): nothing can exist in AWS.
+        let r = ctx.commit(request::removed(&claimed, &by, Timestamp::now()).map_err(rule)?)?;
+        ctx.emit(&serde_json::to_value(&r)?, || {
+            format!("{} revoked before it was attached", r.id)
+        });
+        return Ok(());
+    }
     match removal::finish(ctx, &claimed, &by)? {
         Ok(r) => {
             ctx.emit(&serde_json::to_value(&r)?, || {

@@ -15,6 +15,9 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         });
         return Ok(());
     }
+    if args.limit == 0 {
+        return crate::error::invalid("--limit", "must be at least 1");
+    }
     let filtered = args.state.is_some() || args.requester.is_some();
     // Filters apply to a bounded window of recent requests so listing stays cheap.
     let window = if filtered {
