@@ -5,7 +5,7 @@ use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 use serde_json::json;
 
-use super::{classify, is_code, GrantError};
+use super::{classify, is_code, retry_later, GrantError};
 use crate::request::{Grant, Request, Target};
 
 pub const PATH: &str = "/jit/";
@@ -202,7 +202,7 @@ impl IamGrantor {
         match self.client.delete_policy().policy_arn(&arn).send().await {
             Ok(_) => Ok(()),
             Err(e) if is_code(&e, "NoSuchEntity") => Ok(()),
-            Err(e) => Err(as_retryable(classify("DeletePolicy", e))),
+            Err(e) => Err(retry_later(classify("DeletePolicy", e))),
         }
     }
 
@@ -219,7 +219,7 @@ impl IamGrantor {
             {
                 Ok(o) => o,
                 Err(e) if is_code(&e, "NoSuchEntity") => return Ok(()),
-                Err(e) => return Err(as_retryable(classify("ListEntitiesForPolicy", e))),
+                Err(e) => return Err(retry_later(classify("ListEntitiesForPolicy", e))),
             };
             for u in out.policy_users() {
                 if let Some(name) = u.user_name() {
@@ -280,7 +280,7 @@ impl IamGrantor {
                 .set_marker(marker.clone())
                 .send()
                 .await
-                .map_err(|e| as_retryable(classify("ListPolicies", e)))?;
+                .map_err(|e| retry_later(classify("ListPolicies", e)))?;
             if let Some(p) = out
                 .policies()
                 .iter()
@@ -319,14 +319,6 @@ fn not_found_is_empty(e: GrantError) -> Result<Vec<(String, String)>, GrantError
     }
 }
 
-/// During removal nothing is a reason to give up: every error is retried by the next run.
-fn as_retryable(e: GrantError) -> GrantError {
-    match e {
-        GrantError::Refused(m) | GrantError::Backend(m) => GrantError::Backend(m),
-        nf => nf,
-    }
-}
-
 fn ok_if_gone<T, E, R>(
     res: Result<T, aws_sdk_iam::error::SdkError<E, R>>,
     what: &str,
@@ -338,6 +330,6 @@ where
     match res {
         Ok(_) => Ok(()),
         Err(e) if is_code(&e, "NoSuchEntity") => Ok(()),
-        Err(e) => Err(as_retryable(classify(what, e))),
+        Err(e) => Err(retry_later(classify(what, e))),
     }
 }

@@ -64,6 +64,17 @@ where
     }
 }
 
+/// During removal nothing is a reason to give up: every failure is retried by the next
+/// `expire` run.
+pub(crate) fn retry_later(e: GrantError) -> GrantError {
+    match e {
+        GrantError::Refused(m) | GrantError::NotFound(m) | GrantError::Denied(m) => {
+            GrantError::Backend(m)
+        }
+        backend => backend,
+    }
+}
+
 pub(crate) fn is_code<E, R>(err: &aws_sdk_iam::error::SdkError<E, R>, code: &str) -> bool
 where
     E: aws_sdk_iam::error::ProvideErrorMetadata,

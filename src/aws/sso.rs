@@ -19,7 +19,7 @@ use aws_sdk_ssoadmin::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssoadmin::types::{PrincipalType, ProvisionTargetType, StatusValues, Tag, TargetType};
 use serde::{Deserialize, Serialize};
 
-use super::{classify, GrantError};
+use super::{classify, is_code, retry_later, GrantError};
 use crate::request::{Grant, Request, Target};
 
 pub const TAG_REQUEST: &str = "aws-jit:request-id";
@@ -180,18 +180,6 @@ fn retryable<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
                 | "ServiceUnavailableException"
         )
     ) || matches!(e, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_))
-}
-
-fn is_code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>, code: &str) -> bool {
-    e.code() == Some(code)
-}
-
-/// During removal every failure is retried by the next `expire` run.
-fn retry_later(e: GrantError) -> GrantError {
-    match e {
-        GrantError::Refused(m) | GrantError::NotFound(m) => GrantError::Backend(m),
-        b => b,
-    }
 }
 
 fn op_status(
