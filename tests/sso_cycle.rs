@@ -755,3 +755,42 @@ fn sso_ephemeral_name_taken_adopts_only_its_own() {
         "another's permission set was deleted"
     );
 }
+
+/// An attach slower than its lease is taken over by `expire` (crash recovery cannot tell
+/// slow from dead). The late attach must then remove what it created, so nothing stays
+/// granted that the store no longer tracks.
+#[test]
+fn sso_attach_taken_over_after_its_lease_removes_what_it_created() {
+    let sso = Sso::new();
+    let (user, user_id) = sso.create_user(&format!("{}@example.com", unique("e")));
+    let (ps_name, ps) = sso.create_permission_set();
+    let proxy = Proxy::start();
+    let mut j = jit(Backend::Redis);
+    through(&mut j, &proxy);
+    j.set("JIT_LEASE", "1s");
+    let id = request_sso(&j, &user, "1h", &["--permission-set", &ps_name]);
+    approve(&j, &id);
+    proxy.on("CreateAccountAssignment", 1, Action::Delay { millis: 3000 });
+    let attach = j
+        .cmd(&["attach", &id])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn attach");
+    std::thread::sleep(Duration::from_millis(1800));
+    // The lease has run out: expire claims the grant and finds nothing to remove yet.
+    j.run(&["expire", "--at", FAR_FUTURE]).ok();
+    assert_eq!(j.state(&id), "expired");
+    let out: Run = attach.wait_with_output().expect("attach").into();
+    assert_eq!(
+        out.code, 4,
+        "stdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+    assert!(out.stderr.contains("taken over"), "{}", out.stderr);
+    assert!(
+        !sso.assigned_users(ACCOUNT, &ps).contains(&user_id),
+        "the late attach left an assignment nobody tracks"
+    );
+    assert_eq!(j.state(&id), "expired");
+}

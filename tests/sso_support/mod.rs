@@ -213,6 +213,8 @@ pub enum Action {
         request_id: &'static str,
         reason: Option<&'static str>,
     },
+    /// Wait, then forward: a slow AWS call.
+    Delay { millis: u64 },
     /// Answer with an AWS JSON-protocol error without forwarding.
     Fail {
         http: u16,
@@ -419,6 +421,13 @@ fn serve(client: TcpStream, upstream: &str, rules: &Mutex<Vec<Rule>>, seen: &Mut
                 }
                 None => return,
             },
+            Some(Action::Delay { millis }) => {
+                std::thread::sleep(std::time::Duration::from_millis(millis));
+                match forward(upstream, &req) {
+                    Some(resp) => (resp.start, resp.headers, resp.body),
+                    None => return,
+                }
+            }
             None => match forward(upstream, &req) {
                 Some(resp) => (resp.start, resp.headers, resp.body),
                 None => return,
