@@ -770,14 +770,14 @@ fn sso_attach_taken_over_after_its_lease_removes_what_it_created() {
     j.set("JIT_LEASE", "1s");
     let id = request_sso(&j, &user, "1h", &["--permission-set", &ps_name]);
     approve(&j, &id);
-    proxy.on("CreateAccountAssignment", 1, Action::Delay { millis: 3000 });
+    proxy.on("CreateAccountAssignment", 1, Action::Delay { millis: 7000 });
     let attach = j
         .cmd(&["attach", &id])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn attach");
-    std::thread::sleep(Duration::from_millis(1800));
+    std::thread::sleep(Duration::from_millis(3000));
     // The lease has run out: expire claims the grant and finds nothing to remove yet.
     j.run(&["expire", "--at", FAR_FUTURE]).ok();
     assert_eq!(j.state(&id), "expired");
