@@ -4,6 +4,7 @@
 use anyhow::Result;
 
 use super::{rule, Ctx};
+use crate::aws::sso::SsoDetails;
 use crate::aws::{GrantError, Holder};
 use crate::request::{self, Request, Target};
 use crate::time::Timestamp;
@@ -33,10 +34,9 @@ fn other_holders(ctx: &Ctx, r: &Request) -> Result<Vec<Holder>, GrantError> {
         let user_id = other
             .grant
             .as_ref()
-            .and_then(|g| g.details.get("user_id"))
-            .and_then(|v| v.as_str())
-            .filter(|s| !s.is_empty())
-            .map(str::to_string);
+            .and_then(SsoDetails::from_grant)
+            .map(|d| d.user_id)
+            .filter(|s| !s.is_empty());
         out.push(Holder {
             request_id: id,
             user_id,
