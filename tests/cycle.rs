@@ -109,8 +109,7 @@ fn full_cycle_iam_role() {
             .stdout
             .trim()
             .to_string();
-        jit.run(&["approve", &id, "--approver", APPROVER]).ok();
-        jit.run(&["attach", &id]).ok();
+        jit.approve_and_attach(&id);
         let arn = jit.record(&id)["request"]["grant"]["policy_arn"]
             .as_str()
             .expect("arn")
@@ -129,8 +128,7 @@ fn double_attach_and_double_expire_are_harmless() {
     let user = iam.create_user();
     let jit = Jit::new(Backend::Redis);
     let id = jit.request_user(&user, &[]);
-    jit.run(&["approve", &id, "--approver", APPROVER]).ok();
-    jit.run(&["attach", &id]).ok();
+    jit.approve_and_attach(&id);
     jit.run(&["attach", &id]).ok();
     assert_eq!(iam.user_policies(&user).len(), 1);
     assert_eq!(iam.jit_policies_named(&id).len(), 1);
@@ -150,8 +148,7 @@ fn revoke_removes_early_and_cancel_withdraws() {
     let user = iam.create_user();
     let jit = Jit::new(Backend::Local);
     let id = jit.request_user(&user, &[]);
-    jit.run(&["approve", &id, "--approver", APPROVER]).ok();
-    jit.run(&["attach", &id]).ok();
+    jit.approve_and_attach(&id);
     // A stranger cannot revoke.
     jit.run(&[
         "revoke",

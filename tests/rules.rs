@@ -285,8 +285,7 @@ fn concurrent_expire_runs_act_once() {
         let jit = Jit::new(backend);
         let ids: Vec<String> = (0..3).map(|_| jit.request_user(&user, &[])).collect();
         for id in &ids {
-            jit.run(&["approve", id, "--approver", APPROVER]).ok();
-            jit.run(&["attach", id]).ok();
+            jit.approve_and_attach(id);
         }
         let children: Vec<_> = (0..3)
             .map(|_| {
@@ -329,14 +328,10 @@ fn failed_removal_is_retried_by_every_later_run_until_aws_confirms() {
     let user = iam.create_user();
     let mut jit = Jit::new(Backend::Redis);
     let id = jit.request_user(&user, &[]);
-    jit.run(&["approve", &id, "--approver", APPROVER]).ok();
-    jit.run(&["attach", &id]).ok();
+    jit.approve_and_attach(&id);
     let good = aws_endpoint();
     // AWS unreachable: a closed loopback port.
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let dead_url = format!("http://{}", dead.local_addr().expect("addr"));
-    drop(dead);
-    jit.set("AWS_ENDPOINT_URL", &dead_url);
+    jit.set("AWS_ENDPOINT_URL", &dead_endpoint());
     for _ in 0..2 {
         let r = jit
             .run(&["expire", "--at", FAR_FUTURE, "--output", "json"])
@@ -386,9 +381,7 @@ fn attach_failure_keeps_request_approved_and_retryable() {
 
 #[test]
 fn redis_unreachable_exits_6_with_a_clear_message() {
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = dead.local_addr().expect("addr").port();
-    drop(dead);
+    let port = closed_port();
     let mut jit = Jit::new(Backend::Redis);
     jit.set("BACKEND_URL", "127.0.0.1")
         .set("BACKEND_PORT", &port.to_string());
@@ -478,8 +471,7 @@ fn attach_after_a_crash_half_way_converges_to_one_policy() {
         let mut jit = Jit::new(backend);
         jit.set("JIT_LEASE", "1s");
         let id = jit.request_user(&user, &[]);
-        jit.run(&["approve", &id, "--approver", APPROVER]).ok();
-        jit.run(&["attach", &id]).ok();
+        jit.approve_and_attach(&id);
         let arn = jit.record(&id)["request"]["grant"]["policy_arn"].clone();
         // Rewind the record to "attach claimed, AWS done, crashed before recording":
         // state attaching, lease already run out, no grant recorded.
@@ -680,8 +672,7 @@ fn plain_language_request_runs_the_whole_cycle() {
             .is_some_and(|a| a.iter().any(|x| x == "s3:GetBucketPolicy"))),
         "bucket configuration reads are not part of reading objects"
     );
-    jit.run(&["approve", &id, "--approver", APPROVER]).ok();
-    jit.run(&["attach", &id]).ok();
+    jit.approve_and_attach(&id);
     let arn = jit.record(&id)["request"]["grant"]["policy_arn"]
         .as_str()
         .expect("arn")
@@ -712,19 +703,13 @@ fn plain_language_request_runs_the_whole_cycle() {
     );
 }
 
-fn dead_endpoint() -> String {
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    format!("http://{}", dead.local_addr().expect("addr"))
-}
-
 #[test]
 fn attach_on_an_active_grant_never_rewrites_aws() {
     let iam = Iam::new();
     let user = iam.create_user();
     let jit = Jit::new(Backend::Redis);
     let id = jit.request_user(&user, &[]);
-    jit.run(&["approve", &id, "--approver", APPROVER]).ok();
-    jit.run(&["attach", &id]).ok();
+    jit.approve_and_attach(&id);
     let rec = jit.record(&id)["request"].clone();
     let arn = rec["grant"]["policy_arn"]
         .as_str()
@@ -751,8 +736,7 @@ fn one_unreadable_record_does_not_stop_other_expiries() {
         let broken = jit.request_user(&user, &[]);
         let healthy = jit.request_user(&user, &[]);
         for id in [&broken, &healthy] {
-            jit.run(&["approve", id, "--approver", APPROVER]).ok();
-            jit.run(&["attach", id]).ok();
+            jit.approve_and_attach(id);
         }
         // As a newer version might write it: a state this binary does not know.
         tamper(&jit, &broken, |v| v["state"] = "quarantined".into());

@@ -18,8 +18,7 @@ fn receiver_gets_each_event_with_the_agreed_body() {
             .set("APPROVAL_SLACK_CHANNEL", "#jit-approvals");
 
         let id = jit.request_user(&user, &[]);
-        jit.run(&["approve", &id, "--approver", APPROVER]).ok();
-        jit.run(&["attach", &id]).ok();
+        jit.approve_and_attach(&id);
         jit.run(&["expire", "--at", FAR_FUTURE]).ok();
         assert_eq!(
             hook.events_for(&id),
@@ -39,8 +38,7 @@ fn receiver_gets_each_event_with_the_agreed_body() {
         assert_eq!(hook.events_for(&rejected), ["request_created", "rejected"]);
 
         let revoked = jit.request_user(&user, &[]);
-        jit.run(&["approve", &revoked, "--approver", APPROVER]).ok();
-        jit.run(&["attach", &revoked]).ok();
+        jit.approve_and_attach(&revoked);
         jit.run(&[
             "revoke",
             &revoked,
@@ -120,10 +118,7 @@ fn webhook_down_commits_state_and_a_later_run_delivers() {
         assert!(hook.events_for(&id).is_empty());
 
         // Unreachable altogether (closed port) is no different.
-        let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let dead_url = format!("http://{}/hook", dead.local_addr().expect("addr"));
-        drop(dead);
-        jit.set("KUBIYA_JIT_WEBHOOK", &dead_url);
+        jit.set("KUBIYA_JIT_WEBHOOK", &format!("{}/hook", dead_endpoint()));
         jit.run(&[
             "reject",
             &jit.request_user("alice", &[]),

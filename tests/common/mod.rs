@@ -23,6 +23,17 @@ pub fn aws_endpoint() -> String {
     )
 }
 
+/// A loopback port nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// An HTTP endpoint nothing answers: an unreachable AWS, webhook, ...
+pub fn dead_endpoint() -> String {
+    format!("http://127.0.0.1:{}", closed_port())
+}
+
 pub fn unique(prefix: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
     let n = N.fetch_add(1, Ordering::SeqCst);
@@ -203,6 +214,12 @@ impl Jit {
             .unwrap_or_default()
             .trim()
             .to_string()
+    }
+
+    /// Approve (as APPROVER) and attach; both must succeed.
+    pub fn approve_and_attach(&self, id: &str) {
+        self.run(&["approve", id, "--approver", APPROVER]).ok();
+        self.run(&["attach", id]).ok();
     }
 
     pub fn state(&self, id: &str) -> String {
