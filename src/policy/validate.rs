@@ -236,15 +236,7 @@ fn check_statement(
             continue;
         }
         let Some((svc_part, name)) = a.split_once(':') else {
-            findings.push(
-                Finding::new(
-                    codes::ACTION_ELEMENT,
-                    format!("`{a}` is not of the form service:Action"),
-                    "write actions as prefix:Name, e.g. s3:GetObject",
-                )
-                .at(i)
-                .action(a.clone()),
-            );
+            findings.push(malformed_action(a, i));
             all_known = false;
             continue;
         };
@@ -266,15 +258,7 @@ fn check_statement(
             continue;
         }
         if name.is_empty() || name.contains(':') {
-            findings.push(
-                Finding::new(
-                    codes::ACTION_ELEMENT,
-                    format!("`{a}` is not of the form service:Action"),
-                    "write actions as prefix:Name, e.g. s3:GetObject",
-                )
-                .at(i)
-                .action(a.clone()),
-            );
+            findings.push(malformed_action(a, i));
             all_known = false;
             continue;
         }
@@ -709,4 +693,15 @@ impl PolicyTarget {
             PolicyTarget::PermissionSetInline => "permission-set inline policy",
         }
     }
+}
+
+/// An Action entry that is not `prefix:Name`.
+fn malformed_action(a: &str, statement: usize) -> Finding {
+    Finding::new(
+        codes::ACTION_ELEMENT,
+        format!("`{a}` is not of the form service:Action"),
+        "write actions as prefix:Name, e.g. s3:GetObject",
+    )
+    .at(statement)
+    .action(a.to_string())
 }
