@@ -115,6 +115,8 @@ pub mod codes {
     pub const ALLOW_NOT_ACTION: &str = "allow-not-action";
     pub const ALLOW_NOT_RESOURCE: &str = "allow-not-resource";
     pub const RESOURCE_STAR: &str = "resource-star";
+    /// The model granted actions the rules generator did not find in the description.
+    pub const MODEL_EXTRA_ACTIONS: &str = "model-extra-actions";
 
     pub const REDUNDANT_ACTION: &str = "redundant-action";
     pub const MISSING_DEPENDENT_ACTION: &str = "missing-dependent-action";
@@ -147,6 +149,7 @@ pub mod codes {
         (ALLOW_NOT_ACTION, Severity::Security),
         (ALLOW_NOT_RESOURCE, Severity::Security),
         (RESOURCE_STAR, Severity::Security),
+        (MODEL_EXTRA_ACTIONS, Severity::Security),
         (REDUNDANT_ACTION, Severity::Warning),
         (MISSING_DEPENDENT_ACTION, Severity::Warning),
         (ACTION_WILDCARD, Severity::Warning),
