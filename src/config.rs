@@ -60,8 +60,61 @@ pub fn split_list(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Every variable aws-jit reads. Checked up front so a value that is not UTF-8 is a usage
+/// error naming the variable instead of being silently taken as unset.
+pub const VARIABLES: &[&str] = &[
+    "BACKEND_URL",
+    "BACKEND_PORT",
+    "BACKEND_PASS",
+    "BACKEND_DB",
+    "JIT_KEY_PREFIX",
+    "JIT_STATE_DIR",
+    "XDG_STATE_HOME",
+    "HOME",
+    "APPROVAL_LIST",
+    "JIT_APPROVAL_QUORUM",
+    "JIT_DEFAULT_TTL",
+    "POLICY_TTL",
+    "policy_ttl",
+    "JIT_MAX_DURATION",
+    "MAX_DURATION",
+    "max_duration",
+    "JIT_PENDING_TIMEOUT",
+    "JIT_LEASE",
+    "KUBIYA_JIT_WEBHOOK",
+    "JIT_WEBHOOK_TIMEOUT",
+    "JIT_WEBHOOK_SECRET",
+    "APPROVAL_SLACK_CHANNEL",
+    "ALLOWED_SERVICES",
+    "allowed_services",
+    "KUBIYA_USER_EMAIL",
+    "JIT_ACCOUNT_ID",
+    "AWS_REGION",
+    "JIT_MODEL_URL",
+    "JIT_MODEL",
+    "HF_TOKEN",
+    "JIT_MODEL_TIMEOUT",
+    "SSO_INSTANCE_ARN",
+    "IDENTITY_STORE_ID",
+    "JIT_SSO_POLL_TIMEOUT",
+    "JIT_SSO_POLL_INTERVAL",
+];
+
+fn check_utf8() -> Result<(), JitError> {
+    for name in VARIABLES {
+        if std::env::var_os(name).is_some_and(|v| v.to_str().is_none()) {
+            return Err(JitError::invalid(
+                *name,
+                "is not valid UTF-8; set it to plain text",
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Config {
     pub fn from_env() -> Result<Config, JitError> {
+        check_utf8()?;
         let backend = backend_from_env()?;
         let key_prefix = var(&["JIT_KEY_PREFIX"]).unwrap_or_else(|| "aws-jit".into());
         if key_prefix.contains(['{', '}', ' ']) {
@@ -160,6 +213,14 @@ pub fn check_email(field: &str, who: &str) -> Result<(), JitError> {
 }
 
 fn backend_from_env() -> Result<Backend, JitError> {
+    // Set but empty is a mistake (a secret that failed to expand in cron), never a request
+    // for the embedded store: that would silently expire nothing, forever.
+    if std::env::var_os("BACKEND_URL").is_some_and(|v| v.to_string_lossy().trim().is_empty()) {
+        return Err(JitError::invalid(
+            "BACKEND_URL",
+            "is set but empty; give a redis:// URL or host, or unset it for the embedded store",
+        ));
+    }
     let Some(url) = var(&["BACKEND_URL"]) else {
         let path = match var(&["JIT_STATE_DIR"]) {
             Some(dir) => PathBuf::from(dir),

@@ -24,6 +24,9 @@ pub enum JitError {
     /// `field` names the flag or input at fault; the message says how to fix it.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// Flags clap could not parse, in clap's words (usage line and hint included).
+    #[error("{message}")]
+    Usage { message: String },
     /// The message names what is missing.
     #[error("{0}")]
     NotFound(String),
@@ -43,9 +46,20 @@ impl JitError {
         }
     }
 
+    /// From clap's rendering, without its own `error: ` lead (`main` adds one).
+    pub fn usage(rendered: String) -> Self {
+        let message = rendered.trim();
+        JitError::Usage {
+            message: message
+                .strip_prefix("error: ")
+                .unwrap_or(message)
+                .to_string(),
+        }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            JitError::Invalid { .. } => ExitCode::Usage,
+            JitError::Invalid { .. } | JitError::Usage { .. } => ExitCode::Usage,
             JitError::NotFound(_) => ExitCode::NotFound,
             JitError::WrongState(_) => ExitCode::WrongState,
             JitError::NotAuthorised(_) => ExitCode::NotAuthorised,

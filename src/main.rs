@@ -1,76 +1,90 @@
-//! Parse, build the context, dispatch, report, exit. Nothing else.
+//! Parse, build the context, dispatch, print once, exit. Nothing else.
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::Parser;
+use serde_json::{json, Value};
 
-use aws_jit::cli::{Cli, Command, Output};
+use aws_jit::cli::{self, Cli, Command};
 use aws_jit::commands::{self, Ctx};
 use aws_jit::config::Config;
-use aws_jit::error::exit_code_of;
+use aws_jit::error::{exit_code_of, JitError};
+use aws_jit::output::{self, Failure, Outcome, Report};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => return usage_error(e),
-    };
-    let json = cli.output == Output::Json;
-    match run(cli, json) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            let code = exit_code_of(&err);
-            eprintln!("error: {err:#}");
-            if json && !commands::printed() {
-                let body = serde_json::json!({"error": {"exit_code": code as u8, "message": format!("{err:#}")}});
-                commands::print_out(&body.to_string());
-            }
-            ExitCode::from(code as u8)
-        }
-    }
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let json = cli::wants_json(&args);
+    finish(run(args), json)
 }
 
-fn run(cli: Cli, json: bool) -> anyhow::Result<()> {
+fn run(args: Vec<OsString>) -> Outcome {
+    if let Some(e) = cli::non_utf8(&args) {
+        return Err(e.into());
+    }
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        // --help and --version are answers, not errors.
+        Err(e) if !e.use_stderr() => return Ok(Report::plain(e.render().to_string())),
+        Err(e) => return Err(JitError::usage(e.render().to_string()).into()),
+    };
     match &cli.command {
         Command::CliSpec => {
-            println!("{}", serde_json::to_string_pretty(&aws_jit::cli::spec())?);
-            return Ok(());
+            let spec = cli::spec();
+            return Ok(Report::new(spec.clone(), output::json_text(&spec)));
         }
-        Command::Policy(cmd) => return commands::policy::run(cmd, json),
+        Command::Policy(cmd) => return commands::policy::run(cmd),
         _ => {}
     }
-    let ctx = Ctx::new(Config::from_env()?, json)?;
-    let result = match &cli.command {
-        Command::Request(a) => commands::request::run(&ctx, a),
-        Command::Approve(a) => commands::approve::run(&ctx, a),
-        Command::Reject(a) => commands::reject::run(&ctx, a),
-        Command::Attach(a) => commands::attach::run(&ctx, a),
-        Command::Expire(a) => commands::expire::run(&ctx, a),
-        Command::Status(a) => commands::status::run(&ctx, a),
-        Command::Revoke(a) => commands::revoke::run(&ctx, a),
-        Command::Cancel(a) => commands::cancel::run(&ctx, a),
-        Command::Policy(_) | Command::CliSpec => Ok(()),
-    };
+    let ctx = Ctx::new(Config::from_env()?)?;
+    let outcome = commands::dispatch(&ctx, &cli.command);
     // Whatever happened, hand queued notifications to the webhook; a delivery failure
     // never changes the outcome, the events wait for the next run.
     if let Err(e) = aws_jit::notify::deliver(ctx.store.as_ref(), &ctx.config, &ctx.owner) {
-        eprintln!("warning: could not deliver notifications: {e:#}");
+        output::warn(format!("could not deliver notifications: {e:#}"));
     }
-    result
+    outcome
 }
 
-/// Bad flags: clap's message on stderr (exit 2), plus the JSON error document on stdout
-/// when the caller asked for `--output json`, as every other error gets.
-fn usage_error(e: clap::Error) -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let wants_json = args
-        .windows(2)
-        .any(|w| w[0] == "--output" && w[1] == "json")
-        || args.iter().any(|a| a == "--output=json");
-    if e.use_stderr() && wants_json {
-        let message = e.render().to_string();
-        let body = serde_json::json!({"error": {"exit_code": 2, "message": message.trim()}});
-        commands::print_out(&body.to_string());
+/// The one place that prints a result and picks the exit code. With `--output json`,
+/// stdout carries exactly one document: the report, the report with an `error` member
+/// when the command failed after producing one, or `{"error": ...}`.
+fn finish(outcome: Outcome, json: bool) -> ExitCode {
+    let (report, failure) = match outcome {
+        Ok(report) => (Some(report), None),
+        Err(Failure { error, report }) => (report, Some(error)),
+    };
+    let code = failure.as_ref().map(exit_code_of);
+    let error_doc = failure
+        .as_ref()
+        .zip(code)
+        .map(|(e, c)| json!({"exit_code": c as u8, "message": format!("{e:#}")}));
+    match report {
+        // Help, version: the same text in both modes.
+        Some(r) if !json || r.json.is_null() => output::stdout(&r.text),
+        Some(r) => {
+            let doc = match (r.json, error_doc) {
+                (Value::Object(mut m), Some(err)) => {
+                    m.entry("error").or_insert(err);
+                    Value::Object(m)
+                }
+                (doc, _) => doc,
+            };
+            output::stdout(&output::json_text(&doc));
+        }
+        None => {
+            if let Some(err) = error_doc.filter(|_| json) {
+                output::stdout(&output::json_text(&json!({ "error": err })));
+            }
+        }
     }
-    let _ = e.print();
-    ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+    if let Some(e) = &failure {
+        output::stderr(&format!(
+            "error: {}",
+            aws_jit::text::safe_lines(&format!("{e:#}"))
+        ));
+    }
+    ExitCode::from(code.map(|c| c as u8).unwrap_or(0))
 }

@@ -120,18 +120,18 @@ pub fn deliver(store: &dyn Store, config: &Config, owner: &str) -> anyhow::Resul
                     // Kept back, it would block every later event forever. The state
                     // change itself is in the store and the audit log.
                     store.outbox_ack(&item.handle)?;
-                    eprintln!(
-                        "warning: the webhook refused event {} for {} ({why}); dropped, it is in the audit log",
+                    crate::output::warn(format!(
+                        "the webhook refused event {} for {} ({why}); dropped, it is in the audit log",
                         item.body["event"].as_str().unwrap_or("?"),
                         item.body["request_id"].as_str().unwrap_or("?"),
-                    );
+                    ));
                 }
                 Outcome::Retry(why) => {
                     d.waiting = items.len() - i;
-                    eprintln!(
-                        "warning: webhook delivery failed ({why}); {} event(s) stay queued and the next aws-jit run retries",
+                    crate::output::warn(format!(
+                        "webhook delivery failed ({why}); {} event(s) stay queued and the next aws-jit run retries",
                         d.waiting
-                    );
+                    ));
                     return Ok(d);
                 }
             }

@@ -9,6 +9,15 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub u64);
 
+/// 9999-12-31T23:59:59Z, the last instant RFC 3339 can write. Arithmetic saturates here,
+/// so no computed instant can fail to serialise.
+pub const LAST: Timestamp = Timestamp(253_402_300_799);
+
+/// The longest duration any setting or flag accepts. Far beyond any sensible grant, and
+/// small enough that now + it stays a writable instant. (100 years as humantime counts
+/// them: 365.25 days each.)
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 31_557_600);
+
 impl Timestamp {
     pub fn now() -> Self {
         let secs = SystemTime::now()
@@ -30,7 +39,7 @@ impl Timestamp {
     }
 
     pub fn plus(self, d: Duration) -> Self {
-        Timestamp(self.0.saturating_add(d.as_secs()))
+        Timestamp(self.0.saturating_add(d.as_secs()).min(LAST.0))
     }
 
     pub fn minus(self, d: Duration) -> Self {
@@ -40,7 +49,8 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = UNIX_EPOCH + Duration::from_secs(self.0);
+        // Clamped: humantime panics past year 9999.
+        let t = UNIX_EPOCH + Duration::from_secs(self.0.min(LAST.0));
         write!(f, "{}", humantime::format_rfc3339_seconds(t))
     }
 }
@@ -76,6 +86,12 @@ pub fn parse_duration(field: &str, text: &str) -> Result<Duration, crate::error:
             "must be at least one second",
         ));
     }
+    if d > MAX_DURATION {
+        return Err(crate::error::JitError::invalid(
+            field,
+            format!("`{text}` is too long; at most {}", human(MAX_DURATION)),
+        ));
+    }
     Ok(d)
 }
 
@@ -98,5 +114,15 @@ mod tests {
         );
         assert!(parse_duration("--ttl", "0s").is_err());
         assert!(parse_duration("--ttl", "soon").is_err());
+        assert!(parse_duration("--ttl", "10000y").is_err());
+        assert!(parse_duration("--ttl", "100000000000000000000000s").is_err());
+    }
+
+    #[test]
+    fn arithmetic_never_leaves_what_rfc3339_can_write() {
+        let far = Timestamp::now().plus(Duration::from_secs(u64::MAX));
+        assert_eq!(far, LAST);
+        assert_eq!(far.to_string(), "9999-12-31T23:59:59Z");
+        assert_eq!(Timestamp(u64::MAX).to_string(), "9999-12-31T23:59:59Z");
     }
 }

@@ -1,6 +1,8 @@
 //! Flag definitions only. The names are a contract with `tool_defs/` and outside
 //! scripts: add flags freely, never rename one.
 
+pub mod policy;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -63,7 +65,7 @@ pub enum Command {
     Cancel(CancelArgs),
     /// The policy engine on its own: generate or validate IAM policies.
     #[command(subcommand)]
-    Policy(crate::commands::policy::PolicyCommand),
+    Policy(policy::PolicyCommand),
     /// Print this CLI's commands and flags as JSON (used by tool_defs tests).
     #[command(hide = true)]
     CliSpec,
@@ -237,6 +239,57 @@ pub struct CancelArgs {
     /// Who cancels; must be the requester. Default: KUBIYA_USER_EMAIL.
     #[arg(long)]
     pub by: Option<String>,
+}
+
+/// Whether the raw arguments ask for JSON output, read before (and whether or not) clap
+/// can parse them, so even a usage error is one JSON document.
+pub fn wants_json(args: &[std::ffi::OsString]) -> bool {
+    args.windows(2)
+        .any(|w| w[0] == "--output" && w[1] == "json")
+        || args.iter().any(|a| a == "--output=json")
+}
+
+/// An argument that is not valid UTF-8, as a usage error naming the flag or argument it
+/// belongs to. Checked before clap, which cannot say which one it was.
+pub fn non_utf8(args: &[std::ffi::OsString]) -> Option<crate::error::JitError> {
+    use clap::CommandFactory;
+    let bad = args.iter().skip(1).position(|a| a.to_str().is_none())? + 1;
+    let mut root = Cli::command();
+    root.build();
+    // The subcommand the argument belongs to: the deepest one named before it.
+    let mut cmd = &root;
+    for a in args[1..bad].iter().filter_map(|a| a.to_str()) {
+        if let Some(sub) = cmd.find_subcommand(a) {
+            cmd = sub;
+        }
+    }
+    let raw = args[bad].to_string_lossy();
+    let flag_named = |long: &str| {
+        cmd.get_arguments()
+            .chain(root.get_arguments())
+            .find(|a| a.get_long() == Some(long))
+    };
+    let field = if let Some(flag) = raw.strip_prefix("--") {
+        format!("--{}", flag.split('=').next().unwrap_or(flag))
+    } else {
+        let prev = args[bad - 1].to_str().unwrap_or_default();
+        match prev.strip_prefix("--").and_then(flag_named) {
+            Some(a) if a.get_num_args().is_some_and(|n| n.takes_values()) => prev.to_string(),
+            _ if std::ptr::eq(cmd, &root) => "COMMAND".to_string(),
+            _ => cmd
+                .get_positionals()
+                .next()
+                .map(|p| p.get_id().as_str().to_uppercase())
+                .unwrap_or_else(|| "argument".into()),
+        }
+    };
+    Some(crate::error::JitError::invalid(
+        &field,
+        format!(
+            "`{}` is not valid UTF-8; arguments must be UTF-8 text",
+            crate::text::safe(&raw)
+        ),
+    ))
 }
 
 /// The CLI as JSON, read from clap itself so tool definitions cannot drift from it.

@@ -1,11 +1,10 @@
-use anyhow::Result;
-
 use super::{rule, Ctx};
 use crate::cli::ApproveArgs;
+use crate::output::{Outcome, Report};
 use crate::request::{self, ApproveInput, State};
 use crate::time::Timestamp;
 
-pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Result<()> {
+pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Outcome {
     let cur = ctx.load(&args.id)?;
     let approver = ctx.config.caller(args.approver.as_deref(), "--approver")?;
     // The hash of what is stored now: a policy edited in the store since the request
@@ -25,7 +24,7 @@ pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Result<()> {
     )
     .map_err(rule)?;
     let r = ctx.commit(t)?;
-    ctx.emit(&serde_json::to_value(&r)?, || {
+    let text = {
         if r.state == State::Approved {
             format!(
                 "{} approved by {approver}; run `aws-jit attach {}` to grant it",
@@ -39,6 +38,6 @@ pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Result<()> {
                 ctx.config.quorum.max(r.quorum)
             )
         }
-    });
-    Ok(())
+    };
+    Ok(Report::of(&r, text)?)
 }

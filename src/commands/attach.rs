@@ -1,12 +1,11 @@
-use anyhow::Result;
-
 use super::{removal, rule, Ctx};
 use crate::cli::AttachArgs;
 use crate::error::JitError;
+use crate::output::{Outcome, Report};
 use crate::request::{self, Request, State};
 use crate::time::Timestamp;
 
-pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
+pub fn run(ctx: &Ctx, args: &AttachArgs) -> Outcome {
     let cur = ctx.load(&args.id)?;
     let by = ctx
         .config
@@ -16,15 +15,13 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
     if cur.state == State::Active {
         // Already made real and confirmed by AWS: report, touch nothing. Re-asserting
         // here would bypass the lease and write whatever the store now holds.
-        ctx.emit(&serde_json::to_value(&cur)?, || {
-            format!(
-                "{} is already active until {}: {}",
-                cur.id,
-                cur.expires_at.map(|t| t.to_string()).unwrap_or_default(),
-                granted(&cur)
-            )
-        });
-        return Ok(());
+        let text = format!(
+            "{} is already active until {}: {}",
+            cur.id,
+            cur.expires_at.map(|t| t.to_string()).unwrap_or_default(),
+            granted(&cur)
+        );
+        return Ok(Report::of(&cur, text)?);
     }
     if cur.ttl() > ctx.config.max_duration {
         return Err(JitError::NotAuthorised(format!(
@@ -49,18 +46,16 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
                 request::attached(&claimed, &by, grant.clone(), Timestamp::now()).map_err(rule)?;
             match ctx.commit(done) {
                 Ok(r) => {
-                    ctx.emit(&serde_json::to_value(&r)?, || {
-                        format!(
-                            "{} active: {} for {} until {}",
-                            r.id,
-                            granted(&r),
-                            r.target.describe(),
-                            r.expires_at.map(|t| t.to_string()).unwrap_or_default()
-                        )
-                    });
-                    Ok(())
+                    let text = format!(
+                        "{} active: {} for {} until {}",
+                        r.id,
+                        granted(&r),
+                        r.target.describe(),
+                        r.expires_at.map(|t| t.to_string()).unwrap_or_default()
+                    );
+                    Ok(Report::of(&r, text)?)
                 }
-                Err(e) => Err(taken_over(ctx, &claimed, grant, e)),
+                Err(e) => Err(taken_over(ctx, &claimed, grant, e).into()),
             }
         }
         Err(e) => {
@@ -68,10 +63,12 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
             ctx.commit(
                 request::attach_failed(&claimed, &by, &msg, Timestamp::now()).map_err(rule)?,
             )?;
-            Err(e.context(format!(
-                "attaching {} failed; it stays approved and `aws-jit attach {}` retries",
-                claimed.id, claimed.id
-            )))
+            Err(e
+                .context(format!(
+                    "attaching {} failed; it stays approved and `aws-jit attach {}` retries",
+                    claimed.id, claimed.id
+                ))
+                .into())
         }
     }
 }

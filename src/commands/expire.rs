@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::{removal, Ctx};
 use crate::cli::ExpireArgs;
 use crate::error::JitError;
+use crate::output::{self, Outcome, Report};
 use crate::request::{self, RemovalReason, State};
 use crate::time::Timestamp;
 
@@ -14,24 +15,24 @@ use crate::time::Timestamp;
 const BATCH: usize = 500;
 
 #[derive(Debug, Default, Serialize)]
-pub struct Report {
+pub struct Sweep {
     pub now: String,
     pub dry_run: bool,
     pub expired: Vec<String>,
     pub revoked: Vec<String>,
     pub timed_out: Vec<String>,
-    pub failed: Vec<Failure>,
+    pub failed: Vec<FailedGrant>,
     /// Due, but another process holds it right now.
     pub skipped: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Failure {
+pub struct FailedGrant {
     pub request_id: String,
     pub error: String,
 }
 
-pub fn run(ctx: &Ctx, args: &ExpireArgs) -> Result<()> {
+pub fn run(ctx: &Ctx, args: &ExpireArgs) -> Outcome {
     // `as_of` decides what is due; leases and audit times always use the real clock, so
     // a run with a future `--at` cannot hand out leases that outlive it, nor a past one
     // leases that are already over.
@@ -39,10 +40,10 @@ pub fn run(ctx: &Ctx, args: &ExpireArgs) -> Result<()> {
         Some(at) => Timestamp::parse(at).map_err(|m| JitError::invalid("--at", m))?,
         None => Timestamp::now(),
     };
-    let mut rep = Report {
+    let mut rep = Sweep {
         now: as_of.to_string(),
         dry_run: args.dry_run,
-        ..Report::default()
+        ..Sweep::default()
     };
 
     let cutoff = as_of.minus(ctx.config.pending_timeout);
@@ -66,22 +67,24 @@ pub fn run(ctx: &Ctx, args: &ExpireArgs) -> Result<()> {
         // One bad record (unreadable, unknown to this version, AWS refusing) is reported
         // and retried next run; it never stops the others from being removed.
         if let Err(e) = expire_one(ctx, &id, as_of, args.dry_run, &mut rep) {
-            rep.failed.push(Failure {
+            rep.failed.push(FailedGrant {
                 request_id: id,
                 error: format!("{e:#}"),
             });
         }
     }
 
-    ctx.emit(&serde_json::to_value(&rep)?, || text(&rep));
+    let report = Report::of(&rep, text(&rep))?;
     if !rep.failed.is_empty() {
-        return Err(JitError::Backend(format!(
-            "{} removal(s) failed and stay queued; the next `aws-jit expire` retries them",
-            rep.failed.len()
-        ))
-        .into());
+        return Err(output::Failure::with_report(
+            JitError::Backend(format!(
+                "{} removal(s) failed and stay queued; the next `aws-jit expire` retries them",
+                rep.failed.len()
+            )),
+            report,
+        ));
     }
-    Ok(())
+    Ok(report)
 }
 
 /// All ids of an index range, read page by page before acting on any, so entries that
@@ -100,13 +103,7 @@ fn snapshot(
     }
 }
 
-fn expire_one(
-    ctx: &Ctx,
-    id: &str,
-    as_of: Timestamp,
-    dry_run: bool,
-    rep: &mut Report,
-) -> Result<()> {
+fn expire_one(ctx: &Ctx, id: &str, as_of: Timestamp, dry_run: bool, rep: &mut Sweep) -> Result<()> {
     let cur = ctx.load(id)?;
     if dry_run {
         match cur.removal.as_ref().map(|r| r.reason) {
@@ -138,7 +135,7 @@ fn expire_one(
     match removal::finish(ctx, &claimed, "aws-jit expire")? {
         Ok(done) if done.state == State::Revoked => rep.revoked.push(id.to_string()),
         Ok(_) => rep.expired.push(id.to_string()),
-        Err((_, error)) => rep.failed.push(Failure {
+        Err((_, error)) => rep.failed.push(FailedGrant {
             request_id: id.to_string(),
             error,
         }),
@@ -146,7 +143,7 @@ fn expire_one(
     Ok(())
 }
 
-fn text(rep: &Report) -> String {
+fn text(rep: &Sweep) -> String {
     let verb = if rep.dry_run { "would " } else { "" };
     let mut out = String::new();
     for id in &rep.expired {

@@ -16,8 +16,10 @@ use std::cell::OnceCell;
 use anyhow::{Context as _, Result};
 
 use crate::aws::Aws;
+use crate::cli::Command;
 use crate::config::Config;
 use crate::error::JitError;
+use crate::output::Outcome;
 use crate::request::{Request, RuleError, Transition};
 use crate::store::Store;
 
@@ -25,19 +27,17 @@ use crate::store::Store;
 pub struct Ctx {
     pub config: Config,
     pub store: Box<dyn Store>,
-    pub json: bool,
     /// Identifies this process as a lease holder.
     pub owner: String,
     aws: OnceCell<Aws>,
 }
 
 impl Ctx {
-    pub fn new(config: Config, json: bool) -> Result<Ctx> {
+    pub fn new(config: Config) -> Result<Ctx> {
         let store = crate::store::open(&config)?;
         Ok(Ctx {
             config,
             store,
-            json,
             owner: format!("{}@{}", crate::ids::new_id("run"), std::process::id()),
             aws: OnceCell::new(),
         })
@@ -73,16 +73,6 @@ impl Ctx {
         self.store.commit(&t, &events).map_err(JitError::from)?;
         Ok(t.next)
     }
-
-    /// Print JSON (with --output json) or text.
-    pub fn emit(&self, json: &serde_json::Value, text: impl FnOnce() -> String) {
-        let out = if self.json {
-            serde_json::to_string_pretty(json).unwrap_or_default()
-        } else {
-            text().trim_end().to_string()
-        };
-        print_out(&out);
-    }
 }
 
 pub fn rule(e: RuleError) -> anyhow::Error {
@@ -93,21 +83,18 @@ pub fn rule(e: RuleError) -> anyhow::Error {
     }
 }
 
-static PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Whether a command already wrote its result to stdout (then an error is not printed
-/// there too, so `--output json` stays one document).
-pub fn printed() -> bool {
-    PRINTED.load(std::sync::atomic::Ordering::SeqCst)
-}
-
-/// Print a line to stdout; a closed pipe (`aws-jit status | head`) is not an error.
-pub fn print_out(text: &str) {
-    use std::io::Write;
-    if text.is_empty() {
-        return;
+/// Run the subcommand that needs the store (everything but `policy` and `cli-spec`).
+pub fn dispatch(ctx: &Ctx, command: &Command) -> Outcome {
+    match command {
+        Command::Request(a) => request::run(ctx, a),
+        Command::Approve(a) => approve::run(ctx, a),
+        Command::Reject(a) => reject::run(ctx, a),
+        Command::Attach(a) => attach::run(ctx, a),
+        Command::Expire(a) => expire::run(ctx, a),
+        Command::Status(a) => status::run(ctx, a),
+        Command::Revoke(a) => revoke::run(ctx, a),
+        Command::Cancel(a) => cancel::run(ctx, a),
+        Command::Policy(cmd) => policy::run(cmd),
+        Command::CliSpec => Ok(crate::output::Report::plain("")),
     }
-    PRINTED.store(true, std::sync::atomic::Ordering::SeqCst);
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{text}");
 }

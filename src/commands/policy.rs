@@ -1,100 +1,13 @@
 //! `aws-jit policy generate|validate`: the policy engine on its own.
 
-use std::io::Read;
+use std::path::Path;
 
-use clap::{Args, Subcommand};
 use serde_json::json;
 
+use crate::cli::policy::{GenerateArgs, PolicyCommand, ValidateArgs};
 use crate::error::JitError;
-use crate::policy::{self, GenerateInput, GeneratorChoice, PolicyTarget, ValidateOptions};
-
-#[derive(Debug, Subcommand)]
-pub enum PolicyCommand {
-    /// Write a least-privilege policy from plain language or from service/access/actions flags.
-    ///
-    /// Examples:
-    ///   aws-jit policy generate --description "read objects in bucket my-data"
-    ///   aws-jit policy generate --service s3 --access read,list --resources arn:aws:s3:::my-data
-    ///   aws-jit policy generate --service s3 --actions GetObject,ListBucket --resources arn:aws:s3:::my-data,arn:aws:s3:::my-data/*
-    Generate(GenerateArgs),
-    /// Check a policy document: grammar, actions and ARNs against the IAM catalog, size, and
-    /// security (escalation paths, wildcards). Exits 2 when a finding blocks.
-    ///
-    /// Example: aws-jit policy validate policy.json --allowed-services s3,logs
-    Validate(ValidateArgs),
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct GenerateArgs {
-    /// What the access is for, in plain words: a verb (read, list, write, tag), a service or
-    /// kind of resource (bucket, objects, instances, table, log group, secret, function...)
-    /// and names or ARNs, e.g. "read objects in bucket my-data" or
-    /// "describe instance i-0123456789abcdef0 in eu-west-1".
-    #[arg(long, value_name = "TEXT")]
-    pub description: Option<String>,
-
-    /// Service prefix for the structured form, as in IAM actions: s3, ec2, dynamodb, logs...
-    #[arg(long, value_name = "PREFIX")]
-    pub service: Option<String>,
-
-    /// Access levels to grant with --service: read, list, write, tagging,
-    /// permissions-management (comma list). Only actions of these levels are included.
-    #[arg(long, value_delimiter = ',', value_name = "LEVELS")]
-    pub access: Vec<String>,
-
-    /// Exact actions (comma list): GetObject with --service, or s3:GetObject. Wildcards such
-    /// as Get* expand against the catalog; the validator warns about them.
-    #[arg(long, value_delimiter = ',', value_name = "ACTIONS")]
-    pub actions: Vec<String>,
-
-    /// Resource ARNs to scope the actions to (comma list). Each action gets only the ARNs
-    /// whose resource type it accepts, e.g. s3:ListBucket the bucket, s3:GetObject bucket/*.
-    #[arg(long, value_delimiter = ',', value_name = "ARNS")]
-    pub resources: Vec<String>,
-
-    /// Region used in generated ARNs (`*` when unset).
-    #[arg(long, env = "AWS_REGION", value_name = "REGION")]
-    pub region: Option<String>,
-
-    /// 12-digit account id used in generated ARNs (`*` when unset).
-    #[arg(long, env = "JIT_ACCOUNT_ID", value_name = "ID")]
-    pub account_id: Option<String>,
-
-    /// rules: deterministic; model: ask the model at JIT_MODEL_URL (JIT_MODEL, HF_TOKEN);
-    /// auto: the model when configured, else (or when it fails or is refused) the rules.
-    #[arg(long, value_enum, default_value_t = GeneratorChoice::Auto)]
-    pub generator: GeneratorChoice,
-
-    /// Services the policy may use (comma list of prefixes); anything else is refused.
-    #[arg(
-        long,
-        env = "ALLOWED_SERVICES",
-        value_delimiter = ',',
-        value_name = "PREFIXES"
-    )]
-    pub allowed_services: Vec<String>,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct ValidateArgs {
-    /// Policy JSON file, or `-` for standard input.
-    #[arg(value_name = "FILE")]
-    pub file: String,
-
-    /// Where the policy will go; sets the size limit: managed-policy (6,144 characters
-    /// without white space) or permission-set (inline policy, 32,768).
-    #[arg(long, value_enum, default_value_t = PolicyTarget::ManagedPolicy)]
-    pub target: PolicyTarget,
-
-    /// Services the policy may use (comma list of prefixes); others are errors.
-    #[arg(
-        long,
-        env = "ALLOWED_SERVICES",
-        value_delimiter = ',',
-        value_name = "PREFIXES"
-    )]
-    pub allowed_services: Vec<String>,
-}
+use crate::output::{Failure, Outcome, Report};
+use crate::policy::{self, GenerateInput, ValidateOptions};
 
 fn allowed(list: &[String]) -> Option<Vec<String>> {
     let v: Vec<String> = list
@@ -109,14 +22,14 @@ fn allowed(list: &[String]) -> Option<Vec<String>> {
     }
 }
 
-pub fn run(cmd: &PolicyCommand, json_output: bool) -> anyhow::Result<()> {
+pub fn run(cmd: &PolicyCommand) -> Outcome {
     match cmd {
-        PolicyCommand::Generate(a) => run_generate(a, json_output),
-        PolicyCommand::Validate(a) => run_validate(a, json_output),
+        PolicyCommand::Generate(a) => generate(a),
+        PolicyCommand::Validate(a) => validate(a),
     }
 }
 
-fn run_generate(a: &GenerateArgs, json_output: bool) -> anyhow::Result<()> {
+fn generate(a: &GenerateArgs) -> Outcome {
     let input = GenerateInput {
         description: a.description.clone(),
         service: a.service.clone(),
@@ -128,44 +41,33 @@ fn run_generate(a: &GenerateArgs, json_output: bool) -> anyhow::Result<()> {
     };
     let allowed = allowed(&a.allowed_services);
     let g = policy::generate(&input, a.generator, allowed.as_deref())?;
-    if json_output {
-        let out = json!({
-            "generator": g.generator,
-            "policy": g.policy,
-            "findings": g.findings,
-            "notes": g.notes,
-            "blocking": policy::blocking(&g.findings),
-            "needs_ack": policy::needs_ack(&g.findings),
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-    } else {
-        println!("{}", serde_json::to_string_pretty(&g.policy)?);
-        println!();
-        println!("generator: {}", g.generator);
-        for n in &g.notes {
-            println!("note: {n}");
-        }
-        print_findings(&g.findings);
+    let blocking = policy::blocking(&g.findings);
+    let doc = json!({
+        "generator": g.generator,
+        "policy": g.policy,
+        "findings": g.findings,
+        "notes": g.notes,
+        "blocking": blocking,
+        "needs_ack": policy::needs_ack(&g.findings),
+    });
+    let mut text = crate::output::json_text(&g.policy);
+    text.push_str(&format!("\n\ngenerator: {}\n", g.generator));
+    for n in &g.notes {
+        text.push_str(&format!("note: {}\n", crate::text::safe(n)));
     }
-    if policy::blocking(&g.findings) {
-        return Err(
-            JitError::invalid("policy", "the generated policy has blocking findings").into(),
-        );
+    text.push_str(&findings_text(&g.findings));
+    let report = Report::new(doc, text);
+    if blocking {
+        return Err(Failure::with_report(
+            JitError::invalid("policy", "the generated policy has blocking findings"),
+            report,
+        ));
     }
-    Ok(())
+    Ok(report)
 }
 
-fn run_validate(a: &ValidateArgs, json_output: bool) -> anyhow::Result<()> {
-    let text = if a.file == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| JitError::invalid("FILE", format!("cannot read standard input: {e}")))?;
-        s
-    } else {
-        std::fs::read_to_string(&a.file)
-            .map_err(|e| JitError::invalid("FILE", format!("cannot read {}: {e}", a.file)))?
-    };
+fn validate(a: &ValidateArgs) -> Outcome {
+    let text = crate::input::read_text("FILE", Path::new(&a.file), crate::input::MAX_POLICY_BYTES)?;
     let opts = ValidateOptions {
         allowed_services: allowed(&a.allowed_services),
         target: a.target,
@@ -173,40 +75,39 @@ fn run_validate(a: &ValidateArgs, json_output: bool) -> anyhow::Result<()> {
     let findings = policy::validate_text(&text, &opts);
     let blocking = policy::blocking(&findings);
     let needs_ack = policy::needs_ack(&findings);
-    if json_output {
-        let out = json!({
-            "valid": !blocking,
-            "blocking": blocking,
-            "needs_ack": needs_ack,
-            "findings": findings,
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+    let doc = json!({
+        "valid": !blocking,
+        "blocking": blocking,
+        "needs_ack": needs_ack,
+        "findings": findings,
+    });
+    let verdict = if blocking {
+        "blocked: fix the errors above"
+    } else if needs_ack {
+        "needs acknowledgement: an approver must accept the security findings"
     } else {
-        print_findings(&findings);
-        let verdict = if blocking {
-            "blocked: fix the errors above"
-        } else if needs_ack {
-            "needs acknowledgement: an approver must accept the security findings"
-        } else {
-            "ok"
-        };
-        println!("{verdict}");
-    }
+        "ok"
+    };
+    let report = Report::new(doc, format!("{}{verdict}", findings_text(&findings)));
     if blocking {
         let n = findings
             .iter()
             .filter(|f| f.severity == policy::Severity::Error)
             .count();
-        return Err(JitError::invalid("policy", format!("{n} blocking finding(s)")).into());
+        return Err(Failure::with_report(
+            JitError::invalid("policy", format!("{n} blocking finding(s)")),
+            report,
+        ));
     }
-    Ok(())
+    Ok(report)
 }
 
-fn print_findings(findings: &[policy::Finding]) {
+fn findings_text(findings: &[policy::Finding]) -> String {
     if findings.is_empty() {
-        println!("no findings");
+        return "no findings\n".into();
     }
-    for f in findings {
-        println!("{}", f.to_line());
-    }
+    findings
+        .iter()
+        .map(|f| format!("{}\n", crate::text::safe(&f.to_line())))
+        .collect()
 }

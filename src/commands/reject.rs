@@ -1,14 +1,13 @@
-use anyhow::Result;
-
 use super::{rule, Ctx};
 use crate::cli::RejectArgs;
-use crate::error::invalid;
+use crate::error::JitError;
+use crate::output::{Outcome, Report};
 use crate::request;
 use crate::time::Timestamp;
 
-pub fn run(ctx: &Ctx, args: &RejectArgs) -> Result<()> {
+pub fn run(ctx: &Ctx, args: &RejectArgs) -> Outcome {
     if args.reason.trim().is_empty() {
-        return invalid("--reason", "say why the request is rejected");
+        return Err(JitError::invalid("--reason", "say why the request is rejected").into());
     }
     let cur = ctx.load(&args.id)?;
     let approver = ctx.config.caller(args.approver.as_deref(), "--approver")?;
@@ -21,8 +20,6 @@ pub fn run(ctx: &Ctx, args: &RejectArgs) -> Result<()> {
     )
     .map_err(rule)?;
     let r = ctx.commit(t)?;
-    ctx.emit(&serde_json::to_value(&r)?, || {
-        format!("{} rejected by {approver}", r.id)
-    });
-    Ok(())
+    let text = format!("{} rejected by {approver}", r.id);
+    Ok(Report::of(&r, text)?)
 }

@@ -1,13 +1,12 @@
 //! `aws-jit request`: build the policy, validate it, store a pending request, notify.
 
-use std::io::Read;
-
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde_json::Value;
 
 use super::Ctx;
 use crate::cli::RequestArgs;
 use crate::error::{invalid, JitError};
+use crate::output::{Failure, Outcome, Report};
 use crate::policy::{self, GenerateInput, GeneratorChoice, PolicyTarget, ValidateOptions};
 use crate::request::{self, Request, State, Target};
 use crate::time::{parse_duration, Timestamp};
@@ -65,19 +64,7 @@ fn target(args: &RequestArgs) -> Result<Target> {
 }
 
 fn read_policy_file(path: &std::path::Path) -> Result<Value> {
-    let mut text = String::new();
-    if path.as_os_str() == "-" {
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("reading the policy from standard input")?;
-    } else {
-        text = std::fs::read_to_string(path).map_err(|e| {
-            JitError::invalid(
-                "--policy-file",
-                format!("cannot read {}: {e}", path.display()),
-            )
-        })?;
-    }
+    let text = crate::input::read_text("--policy-file", path, crate::input::MAX_POLICY_BYTES)?;
     serde_json::from_str(&text).map_err(|e| {
         JitError::invalid(
             "--policy-file",
@@ -125,33 +112,37 @@ fn policy(ctx: &Ctx, args: &RequestArgs) -> Result<(Option<Value>, String, Vec<S
     Ok((Some(generated.policy), source, generated.notes))
 }
 
-pub fn run(ctx: &Ctx, args: &RequestArgs) -> Result<()> {
+pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
     let requester = ctx
         .config
         .caller(args.requester.as_deref(), "--requester")?;
     let purpose = args.purpose.trim();
     if purpose.is_empty() {
-        return invalid("--purpose", "say why you need access; approvers read it");
+        return Err(
+            JitError::invalid("--purpose", "say why you need access; approvers read it").into(),
+        );
     }
     if purpose.chars().count() > MAX_PURPOSE {
-        return invalid(
+        return Err(JitError::invalid(
             "--purpose",
             format!("keep it under {MAX_PURPOSE} characters"),
-        );
+        )
+        .into());
     }
     let ttl = match &args.ttl {
         Some(t) => parse_duration("--ttl", t)?,
         None => ctx.config.default_ttl,
     };
     if ttl > ctx.config.max_duration {
-        return invalid(
+        return Err(JitError::invalid(
             "--ttl",
             format!(
                 "{} is above the maximum of {} (JIT_MAX_DURATION); ask for less",
                 crate::time::human(ttl),
                 crate::time::human(ctx.config.max_duration)
             ),
-        );
+        )
+        .into());
     }
     let target = target(args)?;
     let id = crate::ids::new_id("jit");
@@ -180,16 +171,13 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Result<()> {
     };
     if policy::blocking(&findings) {
         let listing = crate::render::findings(&findings);
-        if ctx.json {
-            super::print_out(&serde_json::to_string_pretty(
-                &serde_json::json!({"findings": findings}),
-            )?);
-        }
-        return Err(JitError::invalid(
-            "policy",
-            format!("the policy has blocking findings; nothing was stored\n{listing}"),
-        )
-        .into());
+        return Err(Failure::with_report(
+            JitError::invalid(
+                "policy",
+                format!("the policy has blocking findings; nothing was stored\n{listing}"),
+            ),
+            Report::new(serde_json::json!({ "findings": findings }), ""),
+        ));
     }
 
     let now = Timestamp::now();
@@ -221,7 +209,7 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Result<()> {
         last_error: None,
     };
     let r = ctx.commit(request::created(&r))?;
-    ctx.emit(&serde_json::to_value(&r)?, || {
+    let text = {
         let mut out = r.id.clone();
         if !r.findings.is_empty() {
             out.push_str(&format!(
@@ -231,8 +219,8 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Result<()> {
             ));
         }
         out
-    });
-    Ok(())
+    };
+    Ok(Report::of(&r, text)?)
 }
 
 #[cfg(test)]

@@ -1,14 +1,13 @@
-use anyhow::Result;
-
 use super::{removal, rule, Ctx};
 use crate::cli::RevokeArgs;
-use crate::error::{invalid, JitError};
+use crate::error::JitError;
+use crate::output::{Failure, Outcome, Report};
 use crate::request;
 use crate::time::Timestamp;
 
-pub fn run(ctx: &Ctx, args: &RevokeArgs) -> Result<()> {
+pub fn run(ctx: &Ctx, args: &RevokeArgs) -> Outcome {
     if args.reason.trim().is_empty() {
-        return invalid("--reason", "say why the grant is revoked");
+        return Err(JitError::invalid("--reason", "say why the grant is revoked").into());
     }
     let cur = ctx.load(&args.id)?;
     let by = ctx.config.caller(args.by.as_deref(), "--by")?;
@@ -26,25 +25,20 @@ pub fn run(ctx: &Ctx, args: &RevokeArgs) -> Result<()> {
     if cur.state == crate::request::State::Approved && cur.expires_at.is_none() {
         // Never attached (no intent recorded): nothing can exist in AWS.
         let r = ctx.commit(request::removed(&claimed, &by, Timestamp::now()).map_err(rule)?)?;
-        ctx.emit(&serde_json::to_value(&r)?, || {
-            format!("{} revoked before it was attached", r.id)
-        });
-        return Ok(());
+        let text = format!("{} revoked before it was attached", r.id);
+        return Ok(Report::of(&r, text)?);
     }
     match removal::finish(ctx, &claimed, &by)? {
         Ok(r) => {
-            ctx.emit(&serde_json::to_value(&r)?, || {
-                format!("{} revoked and removed from AWS", r.id)
-            });
-            Ok(())
+            let text = format!("{} revoked and removed from AWS", r.id);
+            Ok(Report::of(&r, text)?)
         }
-        Err((r, msg)) => {
-            ctx.emit(&serde_json::to_value(&r)?, String::new);
-            Err(JitError::Backend(format!(
+        Err((r, msg)) => Err(Failure::with_report(
+            JitError::Backend(format!(
                 "{} is revoked but removal from AWS failed ({msg}); every `aws-jit expire` run retries it",
                 r.id
-            ))
-            .into())
-        }
+            )),
+            Report::of(&r, "")?,
+        )),
     }
 }

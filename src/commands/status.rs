@@ -1,22 +1,23 @@
-use anyhow::Result;
 use serde_json::json;
 
 use super::Ctx;
 use crate::cli::StatusArgs;
 use crate::error::JitError;
+use crate::output::{Outcome, Report};
 use crate::request::same_person;
 
-pub fn run(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
+pub fn run(ctx: &Ctx, args: &StatusArgs) -> Outcome {
     if let Some(id) = &args.id {
         let r = ctx.load(id)?;
         let timeline = ctx.store.audit(id).map_err(JitError::from)?;
-        ctx.emit(&json!({"request": r, "timeline": timeline}), || {
-            crate::render::request(&r, &timeline)
-        });
-        return Ok(());
+        let text = crate::render::request(&r, &timeline);
+        return Ok(Report::new(
+            json!({"request": r, "timeline": timeline}),
+            text,
+        ));
     }
     if args.limit == 0 {
-        return crate::error::invalid("--limit", "must be at least 1");
+        return Err(JitError::invalid("--limit", "must be at least 1").into());
     }
     let filtered = args.state.is_some() || args.requester.is_some();
     // Filters apply to a bounded window of recent requests so listing stays cheap.
@@ -38,6 +39,6 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         })
         .take(args.limit)
         .collect();
-    ctx.emit(&json!({"requests": rows}), || crate::render::list(&rows));
-    Ok(())
+    let text = crate::render::list(&rows);
+    Ok(Report::new(json!({ "requests": rows }), text))
 }

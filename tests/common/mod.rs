@@ -152,7 +152,7 @@ impl Jit {
         self._dir.path().to_path_buf()
     }
 
-    pub fn cmd(&self, args: &[&str]) -> Command {
+    pub fn cmd<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_aws-jit"));
         c.args(args).env_clear();
         for k in ["PATH", "HOME", "LANG"] {
@@ -168,7 +168,7 @@ impl Jit {
 
     /// `sh -c script` with this installation's environment; `$0` is the binary.
     pub fn shell(&self, script: &str) -> Command {
-        let mut c = self.cmd(&[]);
+        let mut c = self.cmd::<&str>(&[]);
         let mut sh = Command::new("sh");
         sh.arg("-c")
             .arg(script)
@@ -183,7 +183,7 @@ impl Jit {
         sh
     }
 
-    pub fn run(&self, args: &[&str]) -> Run {
+    pub fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Run {
         self.cmd(args).output().expect("run aws-jit").into()
     }
 
