@@ -68,7 +68,9 @@ impl JitError {
     }
 }
 
-/// The exit code for any error: the first `JitError` in the chain decides.
+/// The exit code when the first typed error in the chain is a `JitError` (the policy
+/// engine, configuration, usage). `commands::exit_code` also knows the store's and the
+/// grantors' errors, which live in layers above this one.
 pub fn exit_code_of(err: &anyhow::Error) -> ExitCode {
     err.chain()
         .find_map(|e| e.downcast_ref::<JitError>())

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod digest;
 pub mod error;
+pub mod grant;
 pub mod ids;
 pub mod input;
 pub mod notify;

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use aws_jit::cli::{self, Cli, Command};
 use aws_jit::commands::{self, Ctx};
 use aws_jit::config::Config;
-use aws_jit::error::{exit_code_of, JitError};
+use aws_jit::error::JitError;
 use aws_jit::output::{self, Failure, Outcome, Report};
 
 fn main() -> ExitCode {
@@ -56,7 +56,7 @@ fn finish(outcome: Outcome, json: bool) -> ExitCode {
         Ok(report) => (Some(report), None),
         Err(Failure { error, report }) => (report, Some(error)),
     };
-    let code = failure.as_ref().map(exit_code_of);
+    let code = failure.as_ref().map(commands::exit_code);
     let error_doc = failure
         .as_ref()
         .zip(code)

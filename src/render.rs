@@ -44,7 +44,7 @@ pub fn request(r: &Request, timeline: &[AuditEntry]) -> String {
         if let Some(arn) = &g.policy_arn {
             line("policy arn", arn.clone());
         }
-        if let Some(d) = crate::aws::sso::SsoDetails::from_grant(g) {
+        if let Some(d) = g.sso() {
             line("account", d.account_id.clone());
             let kind = if d.ephemeral { "ephemeral" } else { "existing" };
             line(

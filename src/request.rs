@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::grant::Grant;
 use crate::time::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -137,16 +138,6 @@ pub struct Removal {
 pub struct Lease {
     pub owner: String,
     pub until: Timestamp,
-}
-
-/// What exists in AWS for an attached grant.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Grant {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy_arn: Option<String>,
-    /// Target-specific facts (Identity Center instance, permission set ARN, ...).
-    #[serde(default, skip_serializing_if = "Value::is_null")]
-    pub details: Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

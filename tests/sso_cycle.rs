@@ -638,22 +638,33 @@ fn sso_last_one_out_restores_assignment_for_a_grant_that_arrived_meanwhile() {
     ] {
         std::env::set_var(k, v);
     }
+    use aws_jit::grant::{Holder, Holders, HoldersError};
+    /// Holders as the test scripts them.
+    struct Script<F: Fn() -> Vec<Holder>>(F);
+    impl<F: Fn() -> Vec<Holder>> Holders for Script<F> {
+        fn holders(&self) -> Result<Vec<Holder>, HoldersError> {
+            Ok((self.0)())
+        }
+    }
     let aws = aws_jit::aws::Aws::connect().expect("aws");
     let asked = Cell::new(0);
-    aws.remove_checked(&rec, || {
-        asked.set(asked.get() + 1);
-        // Nobody else before the deletion; by the re-check a newcomer (the same person,
-        // named by user name and not resolved yet) is attaching.
-        Ok(if asked.get() > 1 {
-            vec![aws_jit::aws::Holder {
-                request_id: "jit-newcomer0000".into(),
-                user_id: None,
-                user: user.clone(),
-            }]
-        } else {
-            vec![]
-        })
-    })
+    aws.remove(
+        &rec,
+        &Script(|| {
+            asked.set(asked.get() + 1);
+            // Nobody else before the deletion; by the re-check a newcomer (the same person,
+            // named by user name and not resolved yet) is attaching.
+            if asked.get() > 1 {
+                vec![Holder {
+                    request_id: "jit-newcomer0000".into(),
+                    user_id: None,
+                    user: user.clone(),
+                }]
+            } else {
+                vec![]
+            }
+        }),
+    )
     .expect("remove");
     assert_eq!(
         asked.get(),
@@ -669,27 +680,31 @@ fn sso_last_one_out_restores_assignment_for_a_grant_that_arrived_meanwhile() {
     // Another person's grant on the same permission set never keeps this user's
     // assignment alive (resolved or not): it goes.
     let (stranger, _) = sso.create_user(&format!("{}@example.com", unique("s")));
-    aws.remove_checked(&rec, || {
-        Ok(vec![
-            aws_jit::aws::Holder {
-                request_id: "jit-other0000000".into(),
-                user_id: Some("someone-else".into()),
-                user: stranger.clone(),
-            },
-            aws_jit::aws::Holder {
-                request_id: "jit-other0000001".into(),
-                user_id: None,
-                user: stranger.clone(),
-            },
-        ])
-    })
+    aws.remove(
+        &rec,
+        &Script(|| {
+            vec![
+                Holder {
+                    request_id: "jit-other0000000".into(),
+                    user_id: Some("someone-else".into()),
+                    user: stranger.clone(),
+                },
+                Holder {
+                    request_id: "jit-other0000001".into(),
+                    user_id: None,
+                    user: stranger.clone(),
+                },
+            ]
+        }),
+    )
     .expect("remove");
     assert!(
         sso.assigned_users(ACCOUNT, &ps).is_empty(),
         "a stranger's grant kept the assignment"
     );
     // And with nobody at all, removing again is harmless.
-    aws.remove_checked(&rec, || Ok(vec![])).expect("remove");
+    aws.remove(&rec, &aws_jit::grant::NoHolders)
+        .expect("remove");
     assert!(sso.assigned_users(ACCOUNT, &ps).is_empty());
 }
 

@@ -3,10 +3,10 @@
 
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
-use serde_json::json;
 
-use super::{classify, is_code, retry_later, GrantError};
-use crate::request::{Grant, Request, Target};
+use super::{classify, is_code, retry_later, GrantError, Grantor};
+use crate::grant::{Grant, GrantDetails, Holders, IamDetails};
+use crate::request::{Request, Target};
 
 pub const PATH: &str = "/jit/";
 pub const TAG_REQUEST: &str = "aws-jit:request-id";
@@ -21,7 +21,7 @@ fn tag(k: &str, v: &str) -> Result<Tag, GrantError> {
         .key(k)
         .value(v)
         .build()
-        .map_err(|e| GrantError::Refused(format!("tag {k}: {e}")))
+        .map_err(|e| GrantError::refused(format!("tag {k}: {e}")))
 }
 
 /// IAM tag values allow letters, digits, white space and `_.:/=+-@`.
@@ -44,10 +44,12 @@ impl IamGrantor {
             client: Client::new(sdk),
         }
     }
+}
 
-    pub async fn attach(&self, r: &Request) -> Result<Grant, GrantError> {
+impl Grantor for IamGrantor {
+    async fn attach(&self, r: &Request) -> Result<Grant, GrantError> {
         let policy = r.policy.as_ref().ok_or_else(|| {
-            GrantError::Refused(format!("request {} has no policy to attach", r.id))
+            GrantError::refused(format!("request {} has no policy to attach", r.id))
         })?;
         let sha = r.approved_sha256.clone().unwrap_or_default();
         // Fail before creating anything when the principal does not exist.
@@ -68,7 +70,7 @@ impl IamGrantor {
                     .await
                     .map_err(|e| classify(&format!("IAM role {name}"), e))?;
             }
-            Target::Sso { .. } => return Err(GrantError::Refused("not an IAM target".into())),
+            Target::Sso { .. } => return Err(GrantError::refused("not an IAM target")),
         }
         let created = self
             .client
@@ -95,11 +97,11 @@ impl IamGrantor {
             Ok(out) => out
                 .policy
                 .and_then(|p| p.arn)
-                .ok_or_else(|| GrantError::Backend("CreatePolicy returned no ARN".into()))?,
+                .ok_or_else(|| GrantError::backend("CreatePolicy returned no ARN"))?,
             Err(e) if is_code(&e, "EntityAlreadyExists") => {
                 // A previous attempt got this far: adopt the policy only if it is ours.
                 let arn = self.find(&r.policy_name).await?.ok_or_else(|| {
-                    GrantError::Refused(format!(
+                    GrantError::refused(format!(
                         "a policy named {} already exists outside {PATH}; pick another --policy-name",
                         r.policy_name
                     ))
@@ -114,7 +116,7 @@ impl IamGrantor {
                     .find(|(k, _)| k == TAG_SHA)
                     .map(|(_, v)| v.as_str());
                 if owner != Some(r.id.as_str()) || hash != Some(sha.as_str()) {
-                    return Err(GrantError::Refused(format!(
+                    return Err(GrantError::refused(format!(
                         "policy {arn} already exists and belongs to another request or holds another document; \
                          pick another --policy-name"
                     )));
@@ -146,12 +148,16 @@ impl IamGrantor {
         }
         Ok(Grant {
             policy_arn: Some(arn),
-            details: json!({"path": PATH, "policy_name": r.policy_name}),
+            details: Some(GrantDetails::Iam(IamDetails {
+                path: PATH.into(),
+                policy_name: r.policy_name.clone(),
+            })),
         })
     }
 
     /// Detach from every principal (ours first), delete non-default versions, delete.
-    pub async fn remove(&self, r: &Request) -> Result<(), GrantError> {
+    /// IAM policies are never shared between grants: `holders` is not consulted.
+    async fn remove(&self, r: &Request, _holders: &dyn Holders) -> Result<(), GrantError> {
         let arn = match r.grant.as_ref().and_then(|g| g.policy_arn.clone()) {
             Some(arn) => arn,
             // Attach may have crashed before recording the ARN: look it up by name and
@@ -205,7 +211,9 @@ impl IamGrantor {
             Err(e) => Err(retry_later(classify("DeletePolicy", e))),
         }
     }
+}
 
+impl IamGrantor {
     async fn detach_everywhere(&self, arn: &str) -> Result<(), GrantError> {
         let mut marker: Option<String> = None;
         loop {
@@ -314,7 +322,7 @@ impl IamGrantor {
 
 fn not_found_is_empty(e: GrantError) -> Result<Vec<(String, String)>, GrantError> {
     match e {
-        GrantError::NotFound(_) => Ok(Vec::new()),
+        GrantError::NotFound { .. } => Ok(Vec::new()),
         other => Err(other),
     }
 }

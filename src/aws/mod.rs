@@ -1,5 +1,8 @@
 //! Everything that talks to AWS. Built lazily: commands that never touch AWS (status,
 //! request, approve, ...) never pay for SDK or runtime start-up.
+//!
+//! One [`Grantor`] per kind of target (IAM users and roles, Identity Center), chosen in
+//! one place, [`Aws::grantor`].
 
 pub mod iam;
 pub mod sso;
@@ -11,34 +14,85 @@ use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_iam::error::ProvideErrorMetadata;
 
-use crate::request::{Grant, Request, Target};
+use crate::grant::{Grant, Holders, HoldersError};
+use crate::request::{Request, Target};
 
-/// Why a grant could not be made or removed. `Backend` is worth retrying as is;
-/// the others need a person to change something first.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum GrantError {
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Refused(String),
-    /// AWS refused the runner's own identity: it lacks a permission.
-    #[error("{0}")]
-    Denied(String),
-    #[error("{0}")]
-    Backend(String),
+/// An AWS API error as the SDK explained it, with its service error code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct AwsError {
+    pub code: Option<String>,
+    pub message: String,
 }
 
-impl From<GrantError> for crate::error::JitError {
-    fn from(e: GrantError) -> Self {
-        use crate::error::JitError;
-        match e {
-            GrantError::NotFound(m) => JitError::NotFound(m),
-            GrantError::Refused(m) => JitError::invalid("target", m),
-            GrantError::Denied(m) => JitError::NotAuthorised(format!(
-                "{m}; the AWS identity running aws-jit lacks this permission (see the README's security model)"
-            )),
-            GrantError::Backend(m) => JitError::Backend(m),
+/// Why a grant could not be made or removed. `Backend` is worth retrying as is; the
+/// others need a person to change something first. `what` says what was being done.
+#[derive(Debug, thiserror::Error)]
+pub enum GrantError {
+    #[error("{what}")]
+    NotFound {
+        what: String,
+        #[source]
+        source: Option<AwsError>,
+    },
+    #[error("{what}")]
+    Refused {
+        what: String,
+        #[source]
+        source: Option<AwsError>,
+    },
+    /// AWS refused the runner's own identity: it lacks a permission.
+    #[error("{what} (the AWS identity running aws-jit lacks this permission; see the README's security model)")]
+    Denied {
+        what: String,
+        #[source]
+        source: Option<AwsError>,
+    },
+    #[error("{what}")]
+    Backend {
+        what: String,
+        #[source]
+        source: Option<AwsError>,
+    },
+    #[error("{0}")]
+    Holders(#[from] HoldersError),
+}
+
+impl GrantError {
+    pub fn refused(what: impl Into<String>) -> Self {
+        GrantError::Refused {
+            what: what.into(),
+            source: None,
+        }
+    }
+
+    pub fn backend(what: impl Into<String>) -> Self {
+        GrantError::Backend {
+            what: what.into(),
+            source: None,
+        }
+    }
+
+    pub fn exit_code(&self) -> crate::error::ExitCode {
+        use crate::error::ExitCode;
+        match self {
+            GrantError::NotFound { .. } => ExitCode::NotFound,
+            GrantError::Refused { .. } => ExitCode::Usage,
+            GrantError::Denied { .. } => ExitCode::NotAuthorised,
+            GrantError::Backend { .. } | GrantError::Holders(_) => ExitCode::Backend,
+        }
+    }
+
+    /// The AWS error code underneath, if any.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            GrantError::NotFound { source, .. }
+            | GrantError::Refused { source, .. }
+            | GrantError::Denied { source, .. }
+            | GrantError::Backend { source, .. } => source.as_ref()?.code.as_deref(),
+            GrantError::Holders(_) => None,
         }
     }
 }
@@ -46,21 +100,24 @@ impl From<GrantError> for crate::error::JitError {
 /// Classify an SDK error by its service error code.
 pub(crate) fn classify<E, R>(what: &str, err: aws_sdk_iam::error::SdkError<E, R>) -> GrantError
 where
-    E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + 'static,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    use aws_sdk_iam::error::ProvideErrorMetadata;
-    let code = err.code().unwrap_or("").to_string();
-    let message = format!("{what}: {}", aws_sdk_iam::error::DisplayErrorContext(&err));
-    match code.as_str() {
-        "NoSuchEntity" | "ResourceNotFoundException" => GrantError::NotFound(message),
+    let code = err.code().map(str::to_string);
+    let source = Some(AwsError {
+        message: aws_sdk_iam::error::DisplayErrorContext(&err).to_string(),
+        code: code.clone(),
+    });
+    let what = what.to_string();
+    match code.as_deref().unwrap_or("") {
+        "NoSuchEntity" | "ResourceNotFoundException" => GrantError::NotFound { what, source },
         "MalformedPolicyDocument"
         | "InvalidInput"
         | "LimitExceeded"
         | "ValidationException"
-        | "EntityAlreadyExists" => GrantError::Refused(message),
-        "AccessDenied" | "AccessDeniedException" => GrantError::Denied(message),
-        _ => GrantError::Backend(message),
+        | "EntityAlreadyExists" => GrantError::Refused { what, source },
+        "AccessDenied" | "AccessDeniedException" => GrantError::Denied { what, source },
+        _ => GrantError::Backend { what, source },
     }
 }
 
@@ -68,28 +125,52 @@ where
 /// `expire` run.
 pub(crate) fn retry_later(e: GrantError) -> GrantError {
     match e {
-        GrantError::Refused(m) | GrantError::NotFound(m) | GrantError::Denied(m) => {
-            GrantError::Backend(m)
-        }
-        backend => backend,
+        GrantError::Refused { what, source }
+        | GrantError::NotFound { what, source }
+        | GrantError::Denied { what, source } => GrantError::Backend { what, source },
+        other => other,
     }
 }
 
 pub(crate) fn is_code<E, R>(err: &aws_sdk_iam::error::SdkError<E, R>, code: &str) -> bool
 where
-    E: aws_sdk_iam::error::ProvideErrorMetadata,
+    E: ProvideErrorMetadata,
 {
-    use aws_sdk_iam::error::ProvideErrorMetadata;
     err.code() == Some(code)
 }
 
-/// Another grant on the same shared object: its user id when attach recorded one, and
-/// the user as requested (name or email) so the grantor can resolve it when not.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Holder {
-    pub request_id: String,
-    pub user_id: Option<String>,
-    pub user: String,
+/// What each kind of target implements: make a grant real, and take it away again.
+///
+/// Not `Send`: grantors run on the process's one current-thread runtime.
+#[allow(async_fn_in_trait)]
+pub trait Grantor {
+    /// Make the grant real. Idempotent: a repeat converges to the same AWS objects.
+    async fn attach(&self, r: &Request) -> Result<Grant, GrantError>;
+    /// Remove what `r` holds. Missing objects count as removed; a shared object stays
+    /// while `holders` names another grant of the same person (last one out).
+    async fn remove(&self, r: &Request, holders: &dyn Holders) -> Result<(), GrantError>;
+}
+
+/// The grantor for one target kind.
+pub enum AnyGrantor {
+    Iam(iam::IamGrantor),
+    Sso(sso::SsoGrantor),
+}
+
+impl Grantor for AnyGrantor {
+    async fn attach(&self, r: &Request) -> Result<Grant, GrantError> {
+        match self {
+            AnyGrantor::Iam(g) => g.attach(r).await,
+            AnyGrantor::Sso(g) => g.attach(r).await,
+        }
+    }
+
+    async fn remove(&self, r: &Request, holders: &dyn Holders) -> Result<(), GrantError> {
+        match self {
+            AnyGrantor::Iam(g) => g.remove(r, holders).await,
+            AnyGrantor::Sso(g) => g.remove(r, holders).await,
+        }
+    }
 }
 
 pub struct Aws {
@@ -124,42 +205,28 @@ impl Aws {
         self.rt.block_on(f)
     }
 
-    /// Make the grant real. Idempotent: a repeat converges to the same AWS objects.
+    /// The grantor for a target: the one place that tells target kinds apart.
+    pub fn grantor(&self, target: &Target) -> Result<AnyGrantor, GrantError> {
+        Ok(match target {
+            Target::IamUser { .. } | Target::IamRole { .. } => {
+                AnyGrantor::Iam(iam::IamGrantor::new(&self.sdk))
+            }
+            Target::Sso { .. } => AnyGrantor::Sso(sso::SsoGrantor::new(
+                &self.sdk,
+                sso::SsoSettings::from_env()?,
+            )),
+        })
+    }
+
+    /// Make the grant real (blocking).
     pub fn attach(&self, r: &Request) -> Result<Grant, GrantError> {
-        match &r.target {
-            Target::IamUser { .. } | Target::IamRole { .. } => {
-                self.block_on(iam::IamGrantor::new(&self.sdk).attach(r))
-            }
-            Target::Sso { .. } => self.block_on(self.sso()?.attach(r)),
-        }
+        let g = self.grantor(&r.target)?;
+        self.block_on(g.attach(r))
     }
 
-    fn sso(&self) -> Result<sso::SsoGrantor, GrantError> {
-        Ok(sso::SsoGrantor::new(
-            &self.sdk,
-            sso::SsoSettings::from_env()?,
-        ))
-    }
-
-    /// Remove a grant that shares nothing with other grants. Missing objects count as
-    /// removed.
-    pub fn remove(&self, r: &Request) -> Result<(), GrantError> {
-        self.remove_checked(r, || Ok(Vec::new()))
-    }
-
-    /// Remove the grant, asking `holders` for the other grants (attaching or active) on
-    /// the same shared object right before deleting a shared Identity Center assignment and
-    /// again once the deletion completed: if one of them is the same person, the
-    /// assignment stays (or comes back), so the last one out never cuts a newcomer's access.
-    pub fn remove_checked<F>(&self, r: &Request, holders: F) -> Result<(), GrantError>
-    where
-        F: Fn() -> Result<Vec<Holder>, GrantError>,
-    {
-        match &r.target {
-            Target::IamUser { .. } | Target::IamRole { .. } => {
-                self.block_on(iam::IamGrantor::new(&self.sdk).remove(r))
-            }
-            Target::Sso { .. } => self.block_on(self.sso()?.remove(r, holders)),
-        }
+    /// Remove the grant (blocking); see [`Grantor::remove`].
+    pub fn remove(&self, r: &Request, holders: &dyn Holders) -> Result<(), GrantError> {
+        let g = self.grantor(&r.target)?;
+        self.block_on(g.remove(r, holders))
     }
 }

@@ -37,10 +37,7 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Outcome {
         request::begin_attach(&cur, &by, &ctx.owner, ctx.config.lease, Timestamp::now())
             .map_err(rule)?,
     )?;
-    match ctx
-        .aws()
-        .and_then(|aws| aws.attach(&claimed).map_err(|e| JitError::from(e).into()))
-    {
+    match ctx.aws().and_then(|aws| Ok(aws.attach(&claimed)?)) {
         Ok(grant) => {
             let done =
                 request::attached(&claimed, &by, grant.clone(), Timestamp::now()).map_err(rule)?;
@@ -106,13 +103,16 @@ fn granted(r: &Request) -> String {
     let Some(g) = r.grant.as_ref() else {
         return r.policy_name.clone();
     };
-    match (&g.policy_arn, crate::aws::sso::SsoDetails::from_grant(g)) {
+    match (&g.policy_arn, g.sso()) {
         (Some(arn), _) => arn.clone(),
         (None, Some(d)) => format!(
             "permission set {} in account {} (assignment {})",
             d.permission_set_name,
             d.account_id,
-            d.assignment.map(|a| a.status).unwrap_or_default()
+            d.assignment
+                .as_ref()
+                .map(|a| a.status.as_str())
+                .unwrap_or_default()
         ),
         (None, None) => r.policy_name.clone(),
     }

@@ -94,7 +94,7 @@ fn snapshot(
 ) -> Result<Vec<String>> {
     let mut all = Vec::new();
     loop {
-        let got = page(all.len()).map_err(JitError::from)?;
+        let got = page(all.len())?;
         let n = got.len();
         all.extend(got);
         if n < BATCH {
@@ -133,9 +133,11 @@ fn expire_one(ctx: &Ctx, id: &str, as_of: Timestamp, dry_run: bool, rep: &mut Sw
         }
     };
     match removal::finish(ctx, &claimed, "aws-jit expire")? {
-        Ok(done) if done.state == State::Revoked => rep.revoked.push(id.to_string()),
-        Ok(_) => rep.expired.push(id.to_string()),
-        Err((_, error)) => rep.failed.push(FailedGrant {
+        removal::Removed::Done(done) if done.state == State::Revoked => {
+            rep.revoked.push(id.to_string())
+        }
+        removal::Removed::Done(_) => rep.expired.push(id.to_string()),
+        removal::Removed::Failed { error, .. } => rep.failed.push(FailedGrant {
             request_id: id.to_string(),
             error,
         }),

@@ -59,7 +59,7 @@ impl Ctx {
             )
             .into());
         }
-        self.store.get(id).map_err(JitError::from)?.ok_or_else(|| {
+        self.store.get(id)?.ok_or_else(|| {
             JitError::NotFound(format!(
                 "request {id} not found; `aws-jit status` lists requests"
             ))
@@ -70,7 +70,7 @@ impl Ctx {
     /// Commit a transition with its notifications; returns the new record.
     pub fn commit(&self, t: Transition) -> Result<Request> {
         let events = crate::notify::bodies(&t.events, &t.next, &self.config);
-        self.store.commit(&t, &events).map_err(JitError::from)?;
+        self.store.commit(&t, &events)?;
         Ok(t.next)
     }
 }
@@ -81,6 +81,22 @@ pub fn rule(e: RuleError) -> anyhow::Error {
         RuleError::WrongState(m) => JitError::WrongState(m).into(),
         RuleError::Invalid(m) => JitError::invalid("request", m).into(),
     }
+}
+
+/// The exit code for any error: the first typed error in its chain decides.
+pub fn exit_code(err: &anyhow::Error) -> crate::error::ExitCode {
+    err.chain()
+        .find_map(|e| {
+            if let Some(j) = e.downcast_ref::<JitError>() {
+                Some(j.exit_code())
+            } else if let Some(s) = e.downcast_ref::<crate::store::StoreError>() {
+                Some(s.exit_code())
+            } else {
+                e.downcast_ref::<crate::aws::GrantError>()
+                    .map(crate::aws::GrantError::exit_code)
+            }
+        })
+        .unwrap_or(crate::error::ExitCode::Failure)
 }
 
 /// Run the subcommand that needs the store (everything but `policy` and `cli-spec`).

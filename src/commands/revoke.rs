@@ -29,11 +29,11 @@ pub fn run(ctx: &Ctx, args: &RevokeArgs) -> Outcome {
         return Ok(Report::of(&r, text)?);
     }
     match removal::finish(ctx, &claimed, &by)? {
-        Ok(r) => {
+        removal::Removed::Done(r) => {
             let text = format!("{} revoked and removed from AWS", r.id);
             Ok(Report::of(&r, text)?)
         }
-        Err((r, msg)) => Err(Failure::with_report(
+        removal::Removed::Failed { record: r, error: msg } => Err(Failure::with_report(
             JitError::Backend(format!(
                 "{} is revoked but removal from AWS failed ({msg}); every `aws-jit expire` run retries it",
                 r.id

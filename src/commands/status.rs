@@ -9,7 +9,7 @@ use crate::request::same_person;
 pub fn run(ctx: &Ctx, args: &StatusArgs) -> Outcome {
     if let Some(id) = &args.id {
         let r = ctx.load(id)?;
-        let timeline = ctx.store.audit(id).map_err(JitError::from)?;
+        let timeline = ctx.store.audit(id)?;
         let text = crate::render::request(&r, &timeline);
         return Ok(Report::new(
             json!({"request": r, "timeline": timeline}),
@@ -28,8 +28,7 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> Outcome {
     };
     let rows: Vec<_> = ctx
         .store
-        .list(window)
-        .map_err(JitError::from)?
+        .list(window)?
         .into_iter()
         .filter(|r| args.state.is_none_or(|s| r.state == s))
         .filter(|r| {

@@ -34,7 +34,10 @@ pub struct LocalStore {
 }
 
 fn io(e: rusqlite::Error) -> StoreError {
-    StoreError::Unreachable(format!("embedded store: {e}"))
+    StoreError::Unreachable {
+        store: "embedded store",
+        source: Box::new(e),
+    }
 }
 
 impl LocalStore {
@@ -104,7 +107,7 @@ impl Store for LocalStore {
         )
         .map_err(io)?;
         let audit =
-            serde_json::to_string(&t.audit).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            serde_json::to_string(&t.audit).map_err(|e| StoreError::corrupt("audit entry", e))?;
         tx.execute(
             "INSERT INTO audit (request_id, json) VALUES (?1, ?2)",
             params![r.id, audit],

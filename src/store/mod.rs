@@ -11,8 +11,11 @@ pub mod redis;
 use serde_json::Value;
 
 use crate::config::{Backend, Config};
-use crate::request::{AuditEntry, Request, State, Transition};
+use crate::grant::{Grant, Holder, Holders, HoldersError};
+use crate::request::{AuditEntry, Request, State, Target, Transition};
 use crate::time::Timestamp;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -21,20 +24,36 @@ pub enum StoreError {
         "the request was changed by someone else at the same time; re-run to see its new state"
     )]
     Conflict,
-    #[error("{0}")]
-    Unreachable(String),
-    #[error("stored data is unreadable: {0}")]
-    Corrupt(String),
+    /// `store` names the store (Redis, the embedded store).
+    #[error("{store}")]
+    Unreachable {
+        store: &'static str,
+        #[source]
+        source: BoxError,
+    },
+    /// `what` names the record or entry that could not be read or written.
+    #[error("stored data is unreadable: {what}")]
+    Corrupt {
+        what: String,
+        #[source]
+        source: BoxError,
+    },
 }
 
-impl From<StoreError> for crate::error::JitError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Conflict => crate::error::JitError::WrongState(e.to_string()),
-            StoreError::Unreachable(m) => crate::error::JitError::Backend(m),
-            StoreError::Corrupt(m) => {
-                crate::error::JitError::Backend(format!("stored data is unreadable: {m}"))
+impl StoreError {
+    pub fn exit_code(&self) -> crate::error::ExitCode {
+        match self {
+            StoreError::Conflict => crate::error::ExitCode::WrongState,
+            StoreError::Unreachable { .. } | StoreError::Corrupt { .. } => {
+                crate::error::ExitCode::Backend
             }
+        }
+    }
+
+    pub(crate) fn corrupt(what: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        StoreError::Corrupt {
+            what: what.into(),
+            source: source.into(),
         }
     }
 }
@@ -91,6 +110,47 @@ pub fn holder_key(r: &Request) -> Option<String> {
     }
 }
 
+/// The other grants (attaching or active) on the shared object `request` uses, read
+/// afresh on every call: the grantor asks before and after deleting, so a grant that
+/// attached in between is seen. The grantor decides which of them are the same person.
+pub struct StoreHolders<'a> {
+    pub store: &'a dyn Store,
+    pub request: &'a Request,
+}
+
+impl Holders for StoreHolders<'_> {
+    fn holders(&self) -> Result<Vec<Holder>, HoldersError> {
+        let Some(key) = holder_key(self.request) else {
+            return Ok(Vec::new());
+        };
+        let fail = |e: StoreError| HoldersError(Box::new(e));
+        let mut out = Vec::new();
+        for id in self.store.holders(&key).map_err(fail)? {
+            if id == self.request.id {
+                continue;
+            }
+            let Some(other) = self.store.get(&id).map_err(fail)? else {
+                continue;
+            };
+            let Target::Sso { user, .. } = &other.target else {
+                continue;
+            };
+            let user_id = other
+                .grant
+                .as_ref()
+                .and_then(Grant::sso)
+                .map(|d| d.user_id.clone())
+                .filter(|s| !s.is_empty());
+            out.push(Holder {
+                request_id: id,
+                user_id,
+                user: user.clone(),
+            });
+        }
+        Ok(out)
+    }
+}
+
 /// Whether a record counts as needing its shared object. Removing does not: two grants
 /// removed at once must not each wait for the other, leaving access behind.
 pub fn holds(r: &Request) -> bool {
@@ -105,13 +165,13 @@ pub fn open(config: &Config) -> anyhow::Result<Box<dyn Store>> {
 }
 
 pub(crate) fn encode(r: &Request) -> StoreResult<String> {
-    serde_json::to_string(r).map_err(|e| StoreError::Corrupt(e.to_string()))
+    serde_json::to_string(r).map_err(|e| StoreError::corrupt(format!("request {}", r.id), e))
 }
 
 pub(crate) fn decode(id: &str, text: &str) -> StoreResult<Request> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("request {id}: {e}")))
+    serde_json::from_str(text).map_err(|e| StoreError::corrupt(format!("request {id}"), e))
 }
 
 pub(crate) fn decode_audit(text: &str) -> StoreResult<AuditEntry> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("audit entry: {e}")))
+    serde_json::from_str(text).map_err(|e| StoreError::corrupt("audit entry", e))
 }

@@ -51,7 +51,10 @@ pub struct RedisStore {
 }
 
 fn unreachable(e: redis::RedisError) -> StoreError {
-    StoreError::Unreachable(format!("Redis: {e}"))
+    StoreError::Unreachable {
+        store: "Redis",
+        source: Box::new(e),
+    }
 }
 
 impl RedisStore {
@@ -105,7 +108,7 @@ impl Store for RedisStore {
             .map(|k| self.key(&format!("holders:{k}")))
             .unwrap_or_else(|| rec_key.clone());
         let audit =
-            serde_json::to_string(&t.audit).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            serde_json::to_string(&t.audit).map_err(|e| StoreError::corrupt("audit entry", e))?;
         let script = Script::new(COMMIT);
         let mut inv = script.prepare_invoke();
         inv.key(&rec_key)
@@ -206,7 +209,7 @@ impl Store for RedisStore {
             .iter()
             .map(|e| {
                 let text: String = e.get("entry").ok_or_else(|| {
-                    StoreError::Corrupt(format!("audit entry {} has no body", e.id))
+                    StoreError::corrupt(format!("audit entry {}", e.id), "it has no body")
                 })?;
                 decode_audit(&text)
             })

@@ -1,0 +1,379 @@
+//! IAM Identity Center: a temporary account assignment of a permission set to one user.
+//!
+//! Two modes, chosen by the request's target:
+//! - existing permission set (`--permission-set NAME`): only the assignment is made, and it
+//!   may be shared by several overlapping grants; the last one out removes it;
+//! - ephemeral permission set (a policy): a permission set named from the request holds the
+//!   approved policy inline, with a session duration of at most min(TTL, 12h); it is
+//!   provisioned to the account, assigned, and deleted again on removal.
+//!
+//! CreateAccountAssignment, DeleteAccountAssignment and ProvisionPermissionSet are
+//! asynchronous in AWS: each is polled to a terminal state with backoff, and a FAILED
+//! status is an error carrying AWS's failure reason, never a success.
+
+mod lookup;
+mod naming;
+mod ops;
+
+use std::time::Duration;
+
+use aws_sdk_ssoadmin::types::Tag;
+
+use naming::{description_for, owned_by, TAG_REQUEST};
+pub use naming::{permission_set_name, session_duration, MAX_PERMISSION_SET_NAME};
+
+use super::{classify, is_code, retry_later, GrantError, Grantor};
+use crate::grant::{Grant, GrantDetails, Holder, Holders, SsoDetails, SsoKind};
+use crate::request::{Request, Target};
+
+/// Settings read from the environment.
+#[derive(Debug, Clone)]
+pub struct SsoSettings {
+    /// SSO_INSTANCE_ARN: skips ListInstances.
+    pub instance_arn: Option<String>,
+    /// IDENTITY_STORE_ID: the identity store of that instance.
+    pub identity_store_id: Option<String>,
+    /// JIT_SSO_POLL_TIMEOUT: how long one asynchronous operation may stay IN_PROGRESS (or
+    /// keep answering Conflict/Throttling) before the attempt is given up and retried later.
+    pub poll_timeout: Duration,
+    /// JIT_SSO_POLL_INTERVAL: the first wait between polls; doubles up to `max_interval`.
+    pub poll_interval: Duration,
+    pub max_interval: Duration,
+}
+
+impl SsoSettings {
+    pub fn from_env() -> Result<SsoSettings, GrantError> {
+        // Sub-second values are allowed here (tests poll fast), unlike `--ttl`.
+        let dur = |names: &[&str], default: Duration| -> Result<Duration, GrantError> {
+            match crate::config::var(names) {
+                Some(v) => match humantime::parse_duration(&v) {
+                    Ok(d) if d >= Duration::from_millis(1) => Ok(d),
+                    _ => Err(GrantError::refused(format!(
+                        "{}: `{v}` is not a duration of at least 1ms; use forms like 500ms, 2s, 5m",
+                        names[0]
+                    ))),
+                },
+                None => Ok(default),
+            }
+        };
+        let poll_timeout = dur(&["JIT_SSO_POLL_TIMEOUT"], Duration::from_secs(300))?;
+        let poll_interval = dur(&["JIT_SSO_POLL_INTERVAL"], Duration::from_secs(1))?;
+        Ok(SsoSettings {
+            instance_arn: crate::config::var(&["SSO_INSTANCE_ARN"]),
+            identity_store_id: crate::config::var(&["IDENTITY_STORE_ID"]),
+            poll_timeout,
+            poll_interval,
+            max_interval: Duration::from_secs(15).max(poll_interval),
+        })
+    }
+}
+
+/// What removal must act on: either from the recorded grant or looked up again.
+enum Removal {
+    Known(Box<SsoDetails>),
+    /// Nothing of this request can exist in AWS.
+    Nothing,
+}
+
+pub struct SsoGrantor {
+    admin: aws_sdk_ssoadmin::Client,
+    store: aws_sdk_identitystore::Client,
+    settings: SsoSettings,
+}
+
+impl SsoGrantor {
+    pub fn new(sdk: &aws_config::SdkConfig, settings: SsoSettings) -> Self {
+        SsoGrantor {
+            admin: aws_sdk_ssoadmin::Client::new(sdk),
+            store: aws_sdk_identitystore::Client::new(sdk),
+            settings,
+        }
+    }
+}
+
+impl Grantor for SsoGrantor {
+    async fn attach(&self, r: &Request) -> Result<Grant, GrantError> {
+        let Target::Sso {
+            user,
+            account_id,
+            permission_set,
+        } = &r.target
+        else {
+            return Err(GrantError::refused("not an Identity Center target"));
+        };
+        // A grant already attached converges on the recorded objects.
+        let recorded = r.grant.as_ref().and_then(Grant::sso).cloned();
+        let (instance_arn, identity_store_id) = match &recorded {
+            Some(d) => (d.instance_arn.clone(), d.identity_store_id.clone()),
+            None => self.instance().await?,
+        };
+        // Fail before creating anything when the user is unknown.
+        let (user_id, user_name) = match &recorded {
+            Some(d) => (d.user_id.clone(), d.user_name.clone()),
+            None => self.find_user(&identity_store_id, user).await?,
+        };
+        let mut d = SsoDetails {
+            kind: SsoKind,
+            instance_arn,
+            identity_store_id,
+            user_id,
+            user_name,
+            account_id: account_id.clone(),
+            permission_set_arn: String::new(),
+            permission_set_name: String::new(),
+            ephemeral: permission_set.is_none(),
+            session_duration: None,
+            provisioning: None,
+            assignment: None,
+            assignment_existed: false,
+        };
+        match permission_set {
+            Some(ps) => {
+                let (arn, name) = match &recorded {
+                    Some(rd) => (rd.permission_set_arn.clone(), rd.permission_set_name.clone()),
+                    None => self.find_permission_set(&d.instance_arn, ps).await?.ok_or_else(|| {
+                        GrantError::refused(format!(
+                            "no permission set named `{ps}` in Identity Center instance {}; check --permission-set \
+                             (names are case-sensitive) or omit it and give a policy for a temporary permission set",
+                            d.instance_arn
+                        ))
+                    })?,
+                };
+                d.permission_set_arn = arn;
+                d.permission_set_name = name;
+                self.ensure_assignment(&mut d).await?;
+            }
+            None => {
+                let created_now = self
+                    .ephemeral_permission_set(r, &mut d, recorded.as_ref())
+                    .await?;
+                if let Err(e) = self.provision_and_assign(r, &mut d).await {
+                    if created_now {
+                        // Best effort: leave nothing half-made. When this fails too, the
+                        // request stays in the expiry index and `expire` finds the
+                        // permission set by name and removes it.
+                        let _ = self.delete_assignment(&d).await;
+                        let _ = self.delete_permission_set(&d).await;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Grant {
+            policy_arn: None,
+            details: Some(GrantDetails::Sso(Box::new(d))),
+        })
+    }
+
+    /// Remove the grant. `holders` names the other grants (attaching or active) on the
+    /// same (account, existing permission set); it is asked before deleting and again after
+    /// the deletion completed, so a grant that attached meanwhile gets its assignment back
+    /// (last one out, without the race).
+    async fn remove(&self, r: &Request, holders: &dyn Holders) -> Result<(), GrantError> {
+        let d = match self.removal_target(r).await.map_err(retry_later)? {
+            Removal::Known(d) => *d,
+            Removal::Nothing => return Ok(()),
+        };
+        if d.ephemeral {
+            self.delete_assignment(&d).await.map_err(retry_later)?;
+            return self.delete_permission_set(&d).await.map_err(retry_later);
+        }
+        if self
+            .needed_by(&d, holders.holders()?)
+            .await
+            .map_err(retry_later)?
+        {
+            // Another grant of the same person needs the assignment: it stays (and is
+            // restored if a previous removal's deletion raced with that grant's attach).
+            let mut keep = d.clone();
+            return self.ensure_assignment(&mut keep).await.map_err(retry_later);
+        }
+        self.delete_assignment(&d).await.map_err(retry_later)?;
+        if self
+            .needed_by(&d, holders.holders()?)
+            .await
+            .map_err(retry_later)?
+        {
+            let mut keep = d.clone();
+            return self.ensure_assignment(&mut keep).await.map_err(retry_later);
+        }
+        Ok(())
+    }
+}
+
+impl SsoGrantor {
+    /// Create (or adopt, when an earlier attempt of this request made it) the ephemeral
+    /// permission set. True when it was created by this call.
+    async fn ephemeral_permission_set(
+        &self,
+        r: &Request,
+        d: &mut SsoDetails,
+        recorded: Option<&SsoDetails>,
+    ) -> Result<bool, GrantError> {
+        let name = permission_set_name(r);
+        let duration = session_duration(r.ttl());
+        d.permission_set_name = name.clone();
+        d.session_duration = Some(duration.clone());
+        if let Some(rd) = recorded.filter(|rd| !rd.permission_set_arn.is_empty()) {
+            d.permission_set_arn = rd.permission_set_arn.clone();
+            return Ok(false);
+        }
+        let tag = Tag::builder()
+            .key(TAG_REQUEST)
+            .value(&r.id)
+            .build()
+            .map_err(|e| GrantError::refused(format!("tag {TAG_REQUEST}: {e}")))?;
+        let description = description_for(r);
+        // Not through `with_retry`: here ConflictException means "the name is taken",
+        // which retrying cannot change (the SDK still retries throttling by itself).
+        let created = self
+            .admin
+            .create_permission_set()
+            .instance_arn(&d.instance_arn)
+            .name(&name)
+            .description(&description)
+            .session_duration(&duration)
+            .tags(tag)
+            .send()
+            .await;
+        match created {
+            Ok(out) => {
+                d.permission_set_arn = out
+                    .permission_set()
+                    .and_then(|p| p.permission_set_arn())
+                    .map(str::to_string)
+                    .ok_or_else(|| GrantError::backend("CreatePermissionSet returned no ARN"))?;
+                Ok(true)
+            }
+            // AWS refuses a second permission set with the same name: adopt it only when
+            // it is this request's (an earlier attempt got this far).
+            Err(e) if is_code(&e, "ConflictException") => {
+                let found = self
+                    .find_permission_set_described(&d.instance_arn, &name)
+                    .await?;
+                match found {
+                    Some((arn, desc)) if owned_by(desc.as_deref(), &r.id) => {
+                        d.permission_set_arn = arn;
+                        Ok(false)
+                    }
+                    _ => Err(GrantError::refused(format!(
+                        "a permission set named `{name}` already exists and does not belong to {}; \
+                         pick another --policy-name (at most {MAX_PERMISSION_SET_NAME} characters)",
+                        r.id
+                    ))),
+                }
+            }
+            Err(e) => Err(classify("CreatePermissionSet", e)),
+        }
+    }
+
+    async fn provision_and_assign(
+        &self,
+        r: &Request,
+        d: &mut SsoDetails,
+    ) -> Result<(), GrantError> {
+        let policy = r.policy.as_ref().ok_or_else(|| {
+            GrantError::refused(format!(
+                "request {} has no policy for its permission set",
+                r.id
+            ))
+        })?;
+        let doc = crate::digest::canonical_json(policy);
+        self.with_retry(|| {
+            self.admin
+                .put_inline_policy_to_permission_set()
+                .instance_arn(&d.instance_arn)
+                .permission_set_arn(&d.permission_set_arn)
+                .inline_policy(&doc)
+                .send()
+        })
+        .await
+        .map_err(|e| classify("PutInlinePolicyToPermissionSet", e))?;
+        d.provisioning = Some(self.provision(d).await?);
+        self.ensure_assignment(d).await
+    }
+
+    /// Is one of `holders` the same identity-store user as `d`? Holders that have not
+    /// recorded a user id yet (still attaching) are resolved now, so a user named by user
+    /// name in one request and by email in another is recognised as one person, and a
+    /// different person never keeps someone else's assignment alive.
+    async fn needed_by(&self, d: &SsoDetails, holders: Vec<Holder>) -> Result<bool, GrantError> {
+        if d.user_id.is_empty() {
+            return Ok(false);
+        }
+        for h in holders {
+            let id = match h.user_id {
+                Some(id) => id,
+                None => match self.find_user(&d.identity_store_id, &h.user).await {
+                    Ok((id, _)) => id,
+                    Err(GrantError::NotFound { .. } | GrantError::Refused { .. }) => continue,
+                    Err(e) => return Err(e),
+                },
+            };
+            if id == d.user_id {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The recorded details, or (when attach failed or crashed before recording them)
+    /// the same objects looked up again.
+    async fn removal_target(&self, r: &Request) -> Result<Removal, GrantError> {
+        if let Some(d) = r.grant.as_ref().and_then(Grant::sso) {
+            return Ok(Removal::Known(Box::new(d.clone())));
+        }
+        let Target::Sso {
+            user,
+            account_id,
+            permission_set,
+        } = &r.target
+        else {
+            return Ok(Removal::Nothing);
+        };
+        let (instance_arn, identity_store_id) = self.instance().await?;
+        let (user_id, user_name) = match self.find_user(&identity_store_id, user).await {
+            Ok(u) => u,
+            Err(GrantError::NotFound { .. } | GrantError::Refused { .. })
+                if permission_set.is_some() =>
+            {
+                return Ok(Removal::Nothing)
+            }
+            Err(GrantError::NotFound { .. } | GrantError::Refused { .. }) => {
+                (String::new(), user.clone())
+            }
+            Err(e) => return Err(e),
+        };
+        let (arn, name) = match permission_set {
+            Some(ps) => match self.find_permission_set(&instance_arn, ps).await? {
+                Some(found) => found,
+                None => return Ok(Removal::Nothing),
+            },
+            None => {
+                let name = permission_set_name(r);
+                match self
+                    .find_permission_set_described(&instance_arn, &name)
+                    .await?
+                {
+                    Some((arn, desc)) if owned_by(desc.as_deref(), &r.id) => (arn, name),
+                    _ => return Ok(Removal::Nothing),
+                }
+            }
+        };
+        Ok(Removal::Known(Box::new(SsoDetails {
+            kind: SsoKind,
+            instance_arn,
+            identity_store_id,
+            user_id,
+            user_name,
+            account_id: account_id.clone(),
+            permission_set_arn: arn,
+            permission_set_name: name,
+            ephemeral: permission_set.is_none(),
+            session_duration: None,
+            provisioning: None,
+            assignment: None,
+            assignment_existed: false,
+        })))
+    }
+}

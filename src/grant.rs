@@ -1,0 +1,186 @@
+//! What exists in AWS for a grant, as recorded on the request. Typed per target kind, and
+//! serialised exactly as earlier versions stored it: IAM details as `{path, policy_name}`,
+//! Identity Center details as an object with `"kind": "sso"`.
+
+use serde::{Deserialize, Serialize};
+
+/// The AWS objects a grant made (or adopted).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Grant {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<GrantDetails>,
+}
+
+impl Grant {
+    pub fn sso(&self) -> Option<&SsoDetails> {
+        match &self.details {
+            Some(GrantDetails::Sso(d)) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// Target-specific facts. Untagged for compatibility with stored records; the variants
+/// cannot be mistaken for each other: only Identity Center details carry `kind: "sso"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum GrantDetails {
+    Sso(Box<SsoDetails>),
+    Iam(IamDetails),
+}
+
+/// A customer-managed policy attached to an IAM user or role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IamDetails {
+    pub path: String,
+    pub policy_name: String,
+}
+
+/// The marker `"kind": "sso"`; deserialising anything else fails, which keeps the
+/// untagged [`GrantDetails`] unambiguous.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SsoKind;
+
+impl Serialize for SsoKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("sso")
+    }
+}
+
+impl<'de> Deserialize<'de> for SsoKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        if text == "sso" {
+            Ok(SsoKind)
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "grant details of kind `{text}`"
+            )))
+        }
+    }
+}
+
+/// The outcome of one asynchronous Identity Center operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpStatus {
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+}
+
+impl OpStatus {
+    pub fn succeeded() -> OpStatus {
+        OpStatus {
+            status: "SUCCEEDED".into(),
+            request_id: None,
+            failure_reason: None,
+        }
+    }
+}
+
+/// An Identity Center account assignment (and, when ephemeral, its permission set).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoDetails {
+    pub kind: SsoKind,
+    pub instance_arn: String,
+    pub identity_store_id: String,
+    pub user_id: String,
+    pub user_name: String,
+    pub account_id: String,
+    pub permission_set_arn: String,
+    pub permission_set_name: String,
+    /// Created for this request (and deleted on removal), or an existing one.
+    pub ephemeral: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_duration: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning: Option<OpStatus>,
+    /// The account assignment: its status is what `status` shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignment: Option<OpStatus>,
+    /// The assignment was already present when this grant attached (another grant's, or
+    /// an earlier attempt of this one).
+    #[serde(default)]
+    pub assignment_existed: bool,
+}
+
+/// Another grant on the same shared object (an existing permission set in one account):
+/// its user id when attach recorded one, and the user as requested (name or email) so the
+/// grantor can resolve it when not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub request_id: String,
+    pub user_id: Option<String>,
+    pub user: String,
+}
+
+/// Where a grantor asks, right before and after removing a shared object, which other
+/// grants still hold it (last one out). Read afresh on every call.
+pub trait Holders {
+    fn holders(&self) -> Result<Vec<Holder>, HoldersError>;
+}
+
+/// The holders could not be read; removal stops and is retried.
+#[derive(Debug, thiserror::Error)]
+#[error("reading the other holders of a shared assignment")]
+pub struct HoldersError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
+/// For grants that share nothing.
+pub struct NoHolders;
+
+impl Holders for NoHolders {
+    fn holders(&self) -> Result<Vec<Holder>, HoldersError> {
+        Ok(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_details_as_earlier_versions_stored_them() {
+        let iam: Grant = serde_json::from_value(json!({
+            "policy_arn": "arn:aws:iam::123456789012:policy/jit/jit-abc",
+            "details": {"path": "/jit/", "policy_name": "jit-abc"}
+        }))
+        .expect("iam grant");
+        assert_eq!(
+            iam.details,
+            Some(GrantDetails::Iam(IamDetails {
+                path: "/jit/".into(),
+                policy_name: "jit-abc".into()
+            }))
+        );
+        let sso: Grant = serde_json::from_value(json!({"details": {
+            "kind": "sso", "instance_arn": "arn:aws:sso:::instance/ssoins-1",
+            "identity_store_id": "d-1", "user_id": "u-1", "user_name": "alice",
+            "account_id": "123456789012", "permission_set_arn": "arn:ps", "permission_set_name": "ps",
+            "ephemeral": false, "assignment": {"status": "SUCCEEDED"}
+        }}))
+        .expect("sso grant");
+        assert_eq!(sso.sso().map(|d| d.user_id.as_str()), Some("u-1"));
+        let none: Grant = serde_json::from_value(json!({})).expect("empty grant");
+        assert_eq!(none, Grant::default());
+        // Round trip keeps the stored shape.
+        let v = serde_json::to_value(&sso).expect("serialise");
+        assert_eq!(v["details"]["kind"], "sso");
+        let v = serde_json::to_value(&iam).expect("serialise");
+        assert_eq!(
+            v["details"],
+            json!({"path": "/jit/", "policy_name": "jit-abc"})
+        );
+        // Only `kind: "sso"` selects Identity Center details.
+        assert!(serde_json::from_value::<SsoDetails>(json!({
+            "kind": "iam", "instance_arn": "a", "identity_store_id": "d", "user_id": "u",
+            "user_name": "n", "account_id": "1", "permission_set_arn": "p",
+            "permission_set_name": "p", "ephemeral": true
+        }))
+        .is_err());
+    }
+}
