@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use aws_jit::request::{self, Request, State, Target};
+use aws_jit::request::{self, Claim, NewRequest, Request, State, Target};
 use aws_jit::store::{local::LocalStore, redis::RedisStore, Store, StoreError};
 use aws_jit::time::Timestamp;
 use serde_json::json;
@@ -37,33 +37,28 @@ fn stores() -> Vec<(&'static str, Box<dyn Store>, Opener, tempfile::TempDir)> {
 }
 
 fn new_request(id: &str, created: u64, target: Target) -> Request {
-    let policy = json!({"Version": "2012-10-17", "Statement": []});
-    Request {
+    Request::new(NewRequest {
         id: id.into(),
-        version: 1,
-        state: State::Pending,
         requester: "dev@example.com".into(),
         purpose: "p".into(),
-        ttl_secs: 60,
+        ttl: Duration::from_secs(60),
         target,
-        policy_sha256: Some(aws_jit::digest::policy_sha256(&policy)),
-        policy: Some(policy),
+        policy: Some(json!({"Version": "2012-10-17", "Statement": []})),
         policy_name: id.into(),
         policy_source: "file".into(),
         policy_notes: vec![],
         findings: vec![],
-        created_at: Timestamp(created),
-        updated_at: Timestamp(created),
         quorum: 1,
-        approvals: vec![],
-        approved_sha256: None,
-        decision: None,
-        expires_at: None,
-        attached_at: None,
-        grant: None,
-        lease: None,
-        removal: None,
-        last_error: None,
+        now: Timestamp(created),
+    })
+}
+
+fn claim<'a>(by: &'a str, owner: &'a str, now: u64) -> Claim<'a> {
+    Claim {
+        by,
+        owner,
+        lease: Duration::from_secs(30),
+        now: Timestamp(now),
     }
 }
 
@@ -81,7 +76,6 @@ fn approve(s: &dyn Store, r: &Request, now: u64) -> Request {
             acknowledge_findings: false,
             approvers: &approvers,
             quorum: 1,
-            policy_sha256: r.policy_sha256.clone(),
         },
         Timestamp(now),
     )
@@ -171,8 +165,7 @@ fn indexes_follow_state() {
             s.due(Timestamp(10_000), 0, 10).expect("due").is_empty(),
             "{name}: approved without intent is not due"
         );
-        let t = request::begin_attach(&a2, "x", "o", Duration::from_secs(30), Timestamp(120))
-            .expect("attach");
+        let t = request::begin_attach(&a2, &claim("x", "o", 120)).expect("attach");
         s.commit(&t, &[]).expect("commit");
         assert_eq!(
             s.stale_pending(Timestamp(250), 0, 10).expect("pending"),
@@ -191,17 +184,14 @@ fn indexes_follow_state() {
         let done =
             request::attached(&t.next, "x", Default::default(), Timestamp(121)).expect("attached");
         s.commit(&done, &[]).expect("commit");
-        let claim = request::begin_removal(
+        let claimed = request::begin_removal(
             &done.next,
             request::RemovalReason::Expired,
-            "e",
-            "o",
-            Duration::from_secs(30),
-            Timestamp(200),
+            &claim("e", "o", 200),
         )
         .expect("claim");
-        s.commit(&claim, &[]).expect("commit");
-        let fin = request::removed(&claim.next, "e", Timestamp(201)).expect("removed");
+        s.commit(&claimed, &[]).expect("commit");
+        let fin = request::removed(&claimed.next, "e", Timestamp(201)).expect("removed");
         s.commit(&fin, &[]).expect("commit");
         assert!(
             s.due(Timestamp(10_000), 0, 10).expect("due").is_empty(),
@@ -284,26 +274,22 @@ fn holders_track_active_grants_on_a_shared_object() {
             "{name}: pending holds nothing"
         );
         let a2 = approve(s.as_ref(), &a, 101);
-        let t = request::begin_attach(&a2, "x", "o", Duration::from_secs(30), Timestamp(102))
-            .expect("attach");
+        let t = request::begin_attach(&a2, &claim("x", "o", 102)).expect("attach");
         s.commit(&t, &[]).expect("commit");
         assert_eq!(
             s.holders(&key).expect("holders"),
             vec![a.id.clone()],
             "{name}"
         );
-        let claim = request::begin_removal(
+        let claimed = request::begin_removal(
             &t.next,
             request::RemovalReason::Revoked,
-            "e",
-            "o2",
-            Duration::from_secs(30),
-            Timestamp(400),
+            &claim("e", "o2", 400),
         )
         .expect("claim");
         // The attach lease (until 132) has run out by 400, so removal may claim.
-        assert!(claim.next.lease.is_some());
-        s.commit(&claim, &[]).expect("commit");
+        assert!(claimed.next.lease.is_some());
+        s.commit(&claimed, &[]).expect("commit");
         assert!(
             s.holders(&key).expect("holders").is_empty(),
             "{name}: removing no longer holds"
@@ -324,14 +310,8 @@ fn concurrent_writers_exactly_one_wins() {
                     let open = &open;
                     scope.spawn(move || {
                         let store = open();
-                        let t = request::begin_attach(
-                            &r2,
-                            "x",
-                            &format!("o{i}"),
-                            Duration::from_secs(30),
-                            Timestamp(102),
-                        )
-                        .expect("t");
+                        let owner = format!("o{i}");
+                        let t = request::begin_attach(&r2, &claim("x", &owner, 102)).expect("t");
                         usize::from(store.commit(&t, &[]).is_ok())
                     })
                 })

@@ -7,9 +7,6 @@ use crate::time::Timestamp;
 pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Outcome {
     let cur = ctx.load(&args.id)?;
     let approver = ctx.config.caller(args.approver.as_deref(), "--approver")?;
-    // The hash of what is stored now: a policy edited in the store since the request
-    // was made no longer matches `policy_sha256` and cannot be approved.
-    let policy_sha256 = cur.policy.as_ref().map(crate::digest::policy_sha256);
     let t = request::approve(
         &cur,
         ApproveInput {
@@ -18,7 +15,6 @@ pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Outcome {
             acknowledge_findings: args.acknowledge_findings,
             approvers: &ctx.config.approvers,
             quorum: ctx.config.quorum,
-            policy_sha256,
         },
         Timestamp::now(),
     )
@@ -35,7 +31,7 @@ pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Outcome {
                 "{} approved by {approver}; {} of {} approvals so far",
                 r.id,
                 r.approvals.len(),
-                ctx.config.quorum.max(r.quorum)
+                r.quorum_needed(ctx.config.quorum)
             )
         }
     };

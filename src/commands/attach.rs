@@ -11,7 +11,7 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Outcome {
         .config
         .caller
         .clone()
-        .unwrap_or_else(|| "aws-jit attach".into());
+        .unwrap_or_else(|| request::actors::ATTACH.into());
     if cur.state == State::Active {
         // Already made real and confirmed by AWS: report, touch nothing. Re-asserting
         // here would bypass the lease and write whatever the store now holds.
@@ -23,20 +23,19 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Outcome {
         );
         return Ok(Report::of(&cur, text)?);
     }
-    if cur.ttl() > ctx.config.max_duration {
-        return Err(JitError::NotAuthorised(format!(
-            "{} asks for {}, above the current JIT_MAX_DURATION of {}; it cannot be attached",
-            cur.id,
-            crate::time::human(cur.ttl()),
-            crate::time::human(ctx.config.max_duration)
-        ))
-        .into());
+    if let Err(e) = request::check_ttl(cur.ttl(), ctx.config.max_duration) {
+        return Err(
+            JitError::NotAuthorised(format!("{}: {e}; it cannot be attached", cur.id)).into(),
+        );
     }
     // Intent first: the expiry lands in the store before AWS is touched.
-    let claimed = ctx.commit(
-        request::begin_attach(&cur, &by, &ctx.owner, ctx.config.lease, Timestamp::now())
-            .map_err(rule)?,
-    )?;
+    let claim = request::Claim {
+        by: &by,
+        owner: &ctx.owner,
+        lease: ctx.config.lease,
+        now: Timestamp::now(),
+    };
+    let claimed = ctx.commit(request::begin_attach(&cur, &claim).map_err(rule)?)?;
     match ctx.aws().and_then(|aws| Ok(aws.attach(&claimed)?)) {
         Ok(grant) => {
             let done =

@@ -113,15 +113,13 @@ fn expire_one(ctx: &Ctx, id: &str, as_of: Timestamp, dry_run: bool, rep: &mut Sw
         return Ok(());
     }
     // A live lease (attach or another expire at work) means: not ours this run.
-    let claim = request::begin_expiry(
-        &cur,
-        "aws-jit expire",
-        &ctx.owner,
-        ctx.config.lease,
-        as_of,
-        Timestamp::now(),
-    );
-    let Ok(t) = claim else {
+    let claim = request::Claim {
+        by: request::actors::EXPIRE,
+        owner: &ctx.owner,
+        lease: ctx.config.lease,
+        now: Timestamp::now(),
+    };
+    let Ok(t) = request::begin_expiry(&cur, &claim, as_of) else {
         rep.skipped.push(id.to_string());
         return Ok(());
     };
@@ -132,7 +130,7 @@ fn expire_one(ctx: &Ctx, id: &str, as_of: Timestamp, dry_run: bool, rep: &mut Sw
             return Ok(());
         }
     };
-    match removal::finish(ctx, &claimed, "aws-jit expire")? {
+    match removal::finish(ctx, &claimed, request::actors::EXPIRE)? {
         removal::Removed::Done(done) if done.state == State::Revoked => {
             rep.revoked.push(id.to_string())
         }

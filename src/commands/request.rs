@@ -8,7 +8,7 @@ use crate::cli::RequestArgs;
 use crate::error::{invalid, JitError};
 use crate::output::{Failure, Outcome, Report};
 use crate::policy::{self, GenerateInput, GeneratorChoice, PolicyTarget, ValidateOptions};
-use crate::request::{self, Request, State, Target};
+use crate::request::{self, NewRequest, Request, Target};
 use crate::time::{parse_duration, Timestamp};
 
 const MAX_PURPOSE: usize = 1000;
@@ -133,16 +133,8 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
         Some(t) => parse_duration("--ttl", t)?,
         None => ctx.config.default_ttl,
     };
-    if ttl > ctx.config.max_duration {
-        return Err(JitError::invalid(
-            "--ttl",
-            format!(
-                "{} is above the maximum of {} (JIT_MAX_DURATION); ask for less",
-                crate::time::human(ttl),
-                crate::time::human(ctx.config.max_duration)
-            ),
-        )
-        .into());
+    if let Err(e) = request::check_ttl(ttl, ctx.config.max_duration) {
+        return Err(JitError::invalid("--ttl", format!("{e}; ask for less")).into());
     }
     let target = target(args)?;
     let id = crate::ids::new_id("jit");
@@ -180,34 +172,20 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
         ));
     }
 
-    let now = Timestamp::now();
-    let r = Request {
-        id: id.clone(),
-        version: 1,
-        state: State::Pending,
+    let r = Request::new(NewRequest {
+        id,
         requester,
         purpose: purpose.to_string(),
-        ttl_secs: ttl.as_secs(),
+        ttl,
         target,
-        policy_sha256: policy_doc.as_ref().map(crate::digest::policy_sha256),
         policy: policy_doc,
         policy_name,
         policy_source,
         policy_notes,
         findings,
-        created_at: now,
-        updated_at: now,
         quorum: ctx.config.quorum,
-        approvals: vec![],
-        approved_sha256: None,
-        decision: None,
-        expires_at: None,
-        attached_at: None,
-        grant: None,
-        lease: None,
-        removal: None,
-        last_error: None,
-    };
+        now: Timestamp::now(),
+    });
     let r = ctx.commit(request::created(&r))?;
     let text = {
         let mut out = r.id.clone();

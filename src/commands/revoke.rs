@@ -11,23 +11,22 @@ pub fn run(ctx: &Ctx, args: &RevokeArgs) -> Outcome {
     }
     let cur = ctx.load(&args.id)?;
     let by = ctx.config.caller(args.by.as_deref(), "--by")?;
-    let t = request::begin_revoke(
-        &cur,
-        &by,
-        args.reason.trim(),
-        &ctx.config.approvers,
-        &ctx.owner,
-        ctx.config.lease,
-        Timestamp::now(),
-    )
-    .map_err(rule)?;
-    let claimed = ctx.commit(t)?;
-    if cur.state == crate::request::State::Approved && cur.expires_at.is_none() {
-        // Never attached (no intent recorded): nothing can exist in AWS.
-        let r = ctx.commit(request::removed(&claimed, &by, Timestamp::now()).map_err(rule)?)?;
-        let text = format!("{} revoked before it was attached", r.id);
-        return Ok(Report::of(&r, text)?);
-    }
+    let claim = request::Claim {
+        by: &by,
+        owner: &ctx.owner,
+        lease: ctx.config.lease,
+        now: Timestamp::now(),
+    };
+    let claimed = match request::revoke(&cur, args.reason.trim(), &ctx.config.approvers, &claim)
+        .map_err(rule)?
+    {
+        request::Revocation::Done(t) => {
+            let r = ctx.commit(t)?;
+            let text = format!("{} revoked before it was attached", r.id);
+            return Ok(Report::of(&r, text)?);
+        }
+        request::Revocation::Claimed(t) => ctx.commit(t)?,
+    };
     match removal::finish(ctx, &claimed, &by)? {
         removal::Removed::Done(r) => {
             let text = format!("{} revoked and removed from AWS", r.id);

@@ -1,0 +1,426 @@
+//! The access request record and its state machine. Pure: no I/O, no clock reads.
+//!
+//! Every transition (`transitions`) takes the current record and returns the next one
+//! (version + 1) together with the audit entry and the notification events it implies;
+//! the store commits all three atomically or not at all. Who may do what, and what a
+//! request may ask for, are the rules in `rules`.
+
+mod rules;
+mod transitions;
+
+pub use rules::*;
+pub use transitions::*;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use crate::grant::Grant;
+use crate::time::Timestamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum State {
+    Pending,
+    Approved,
+    /// Intent recorded (expiry in the index), AWS calls under way.
+    Attaching,
+    Active,
+    /// Removal claimed or failed; every `expire` run retries until AWS confirms.
+    Removing,
+    Expired,
+    Revoked,
+    Rejected,
+    Cancelled,
+    TimedOut,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Pending => "pending",
+            State::Approved => "approved",
+            State::Attaching => "attaching",
+            State::Active => "active",
+            State::Removing => "removing",
+            State::Expired => "expired",
+            State::Revoked => "revoked",
+            State::Rejected => "rejected",
+            State::Cancelled => "cancelled",
+            State::TimedOut => "timed_out",
+        }
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who or what receives the access.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Target {
+    IamUser {
+        name: String,
+    },
+    IamRole {
+        name: String,
+    },
+    /// IAM Identity Center: a user in the identity store, one account, and either an
+    /// existing permission set (`permission_set`) or an ephemeral one built from `policy`.
+    Sso {
+        user: String,
+        account_id: String,
+        permission_set: Option<String>,
+    },
+}
+
+impl Target {
+    pub fn describe(&self) -> String {
+        match self {
+            Target::IamUser { name } => format!("IAM user {name}"),
+            Target::IamRole { name } => format!("IAM role {name}"),
+            Target::Sso {
+                user,
+                account_id,
+                permission_set: Some(ps),
+            } => format!(
+                "Identity Center user {user} in account {account_id} via permission set {ps}"
+            ),
+            Target::Sso {
+                user, account_id, ..
+            } => format!("Identity Center user {user} in account {account_id}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    pub by: String,
+    pub at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// The approver explicitly accepted the security findings listed on the request.
+    #[serde(default)]
+    pub acknowledged_findings: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub by: String,
+    pub at: Timestamp,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemovalReason {
+    Expired,
+    Revoked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removal {
+    pub reason: RemovalReason,
+    pub requested_at: Timestamp,
+    pub by: String,
+    #[serde(default)]
+    pub attempts: u32,
+}
+
+/// A time-limited claim on a record so that two processes never act on AWS for the
+/// same grant at once. A crashed holder's lease runs out and the work can be re-claimed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub owner: String,
+    pub until: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub id: String,
+    pub version: u64,
+    pub state: State,
+    pub requester: String,
+    pub purpose: String,
+    pub ttl_secs: u64,
+    pub target: Target,
+    /// The IAM policy document; absent for an existing permission set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_sha256: Option<String>,
+    pub policy_name: String,
+    /// Which generator produced the policy ("file", "structured", "rules", "model:<name>").
+    pub policy_source: String,
+    /// What the generator wants approvers to know (a model fallback, a `*` region, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_notes: Vec<String>,
+    #[serde(default)]
+    pub findings: Vec<crate::policy::Finding>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Distinct approvals needed, fixed when the request is made; approvers' own
+    /// configuration can raise it, never lower it.
+    #[serde(default = "one")]
+    pub quorum: usize,
+    #[serde(default)]
+    pub approvals: Vec<Approval>,
+    /// SHA-256 of the canonical policy at the moment approval completed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_sha256: Option<String>,
+    /// Rejection, cancellation or revocation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attached_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<Grant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<Lease>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removal: Option<Removal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// Everything a new request is made of; the rest of the record starts empty.
+pub struct NewRequest {
+    pub id: String,
+    pub requester: String,
+    pub purpose: String,
+    pub ttl: Duration,
+    pub target: Target,
+    pub policy: Option<Value>,
+    pub policy_name: String,
+    pub policy_source: String,
+    pub policy_notes: Vec<String>,
+    pub findings: Vec<crate::policy::Finding>,
+    pub quorum: usize,
+    pub now: Timestamp,
+}
+
+impl Request {
+    /// A pending request, version 1, with the hash of its policy as requested.
+    pub fn new(n: NewRequest) -> Request {
+        Request {
+            id: n.id,
+            version: 1,
+            state: State::Pending,
+            requester: n.requester,
+            purpose: n.purpose,
+            ttl_secs: n.ttl.as_secs(),
+            target: n.target,
+            policy_sha256: n.policy.as_ref().map(crate::digest::policy_sha256),
+            policy: n.policy,
+            policy_name: n.policy_name,
+            policy_source: n.policy_source,
+            policy_notes: n.policy_notes,
+            findings: n.findings,
+            created_at: n.now,
+            updated_at: n.now,
+            quorum: n.quorum.max(1),
+            approvals: vec![],
+            approved_sha256: None,
+            decision: None,
+            expires_at: None,
+            attached_at: None,
+            grant: None,
+            lease: None,
+            removal: None,
+            last_error: None,
+        }
+    }
+
+    pub fn ttl(&self) -> Duration {
+        Duration::from_secs(self.ttl_secs)
+    }
+
+    /// The hash of the policy as stored now: what an approval or attach must match.
+    pub fn current_sha256(&self) -> Option<String> {
+        self.policy.as_ref().map(crate::digest::policy_sha256)
+    }
+
+    /// Distinct approvals needed: the quorum fixed at request time, raised (never
+    /// lowered) by the approving process's own setting.
+    pub fn quorum_needed(&self, configured: usize) -> usize {
+        self.quorum.max(configured).max(1)
+    }
+
+    /// Score in the expiry index, derived from the state so index and record cannot
+    /// disagree: anything that may exist in AWS is indexed until removal is confirmed.
+    pub fn expiry_score(&self) -> Option<Timestamp> {
+        match self.state {
+            State::Approved | State::Attaching | State::Active => self.expires_at,
+            State::Removing => Some(match (&self.removal, self.expires_at) {
+                (Some(r), Some(e)) => r.requested_at.min(e),
+                (Some(r), None) => r.requested_at,
+                (None, Some(e)) => e,
+                (None, None) => self.updated_at,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Score in the pending index while the request waits on people: a decision
+    /// (since creation) or, once approved, an attach (since approval). An approval is
+    /// not a standing permission: left unused for JIT_PENDING_TIMEOUT it times out.
+    pub fn pending_score(&self) -> Option<Timestamp> {
+        match self.state {
+            State::Pending => Some(self.created_at),
+            State::Approved if self.expires_at.is_none() => Some(self.updated_at),
+            _ => None,
+        }
+    }
+
+    pub fn lease_held(&self, now: Timestamp) -> Option<&Lease> {
+        self.lease.as_ref().filter(|l| l.until > now)
+    }
+}
+
+/// One line of the append-only audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub request_id: String,
+    pub at: Timestamp,
+    pub by: String,
+    pub action: AuditAction,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<State>,
+    pub to: State,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// What an audit entry records. Serialised as the snake_case strings of the JSON contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    Request,
+    Approve,
+    ApprovePartial,
+    Reject,
+    Cancel,
+    TimeOut,
+    AttachBegin,
+    Attach,
+    AttachFailed,
+    RemoveBegin,
+    RevokeBegin,
+    RemoveFailed,
+    Expire,
+    Revoke,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Request => "request",
+            AuditAction::Approve => "approve",
+            AuditAction::ApprovePartial => "approve_partial",
+            AuditAction::Reject => "reject",
+            AuditAction::Cancel => "cancel",
+            AuditAction::TimeOut => "time_out",
+            AuditAction::AttachBegin => "attach_begin",
+            AuditAction::Attach => "attach",
+            AuditAction::AttachFailed => "attach_failed",
+            AuditAction::RemoveBegin => "remove_begin",
+            AuditAction::RevokeBegin => "revoke_begin",
+            AuditAction::RemoveFailed => "remove_failed",
+            AuditAction::Expire => "expire",
+            AuditAction::Revoke => "revoke",
+        }
+    }
+}
+
+impl std::fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// Names the tool acts under when no person does (audit `by`).
+pub mod actors {
+    pub const EXPIRE: &str = "aws-jit expire";
+    pub const ATTACH: &str = "aws-jit attach";
+}
+
+/// Who acts, as which lease holder, how long the lease lasts, and when: the parameters
+/// every claiming transition shares.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    pub by: &'a str,
+    pub owner: &'a str,
+    pub lease: Duration,
+    pub now: Timestamp,
+}
+
+impl Claim<'_> {
+    fn lease(&self) -> Lease {
+        Lease {
+            owner: self.owner.to_string(),
+            until: self.now.plus(self.lease),
+        }
+    }
+}
+
+/// Notification kinds sent to the webhook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    RequestCreated,
+    Approved,
+    Rejected,
+    Attached,
+    Expired,
+    Revoked,
+    Cancelled,
+    TimedOut,
+    Failed,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::RequestCreated => "request_created",
+            EventKind::Approved => "approved",
+            EventKind::Rejected => "rejected",
+            EventKind::Attached => "attached",
+            EventKind::Expired => "expired",
+            EventKind::Revoked => "revoked",
+            EventKind::Cancelled => "cancelled",
+            EventKind::TimedOut => "timed_out",
+            EventKind::Failed => "failed",
+        }
+    }
+}
+
+/// The outcome of a transition: the next record, its audit line and its events.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub expected_version: u64,
+    pub next: Request,
+    pub audit: AuditEntry,
+    pub events: Vec<EventKind>,
+}
+
+/// Why a transition is refused. Maps onto exit codes in `commands`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error("{0}")]
+    NotAuthorised(String),
+    #[error("{0}")]
+    WrongState(String),
+    #[error("{0}")]
+    Invalid(String),
+}
