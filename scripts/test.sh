@@ -9,4 +9,4 @@ start_moto
 log "cargo test"
 cargo test --locked --all-targets -- --test-threads "${TEST_THREADS:-4}"
 log "tool_defs tests (kubiya-sdk, against the built binary)"
-AWS_JIT_BIN="$ROOT/target/debug/aws-jit" tests/tool_defs/run.sh
+AWS_JIT_BIN="$ROOT/target/debug/aws-jit" bash tests/tool_defs/run.sh

@@ -65,16 +65,35 @@ fn read_bounded(field: &str, what: &str, r: impl Read, max: u64) -> Result<Vec<u
     Ok(buf)
 }
 
-/// Free text from a flag (purpose, comment, reason): trimmed, non-empty, bounded.
-pub fn text_field(field: &str, value: &str, max_chars: usize) -> Result<String, JitError> {
-    let v = value.trim();
-    if v.chars().count() > max_chars {
+/// The most characters of free text (purpose, comment, reason) a record keeps.
+pub const MAX_TEXT: usize = 1000;
+
+/// Free text from a flag, trimmed and bounded. `required` is what to tell someone who left
+/// it blank; without it, blank text is `None`.
+pub fn text_field(
+    field: &str,
+    value: Option<&str>,
+    required: Option<&str>,
+) -> Result<Option<String>, JitError> {
+    let v = value.map(str::trim).unwrap_or_default();
+    if v.is_empty() {
+        return match required {
+            Some(why) => Err(JitError::invalid(field, why)),
+            None => Ok(None),
+        };
+    }
+    if v.chars().count() > MAX_TEXT {
         return Err(JitError::invalid(
             field,
-            format!("keep it under {max_chars} characters"),
+            format!("keep it under {MAX_TEXT} characters"),
         ));
     }
-    Ok(v.to_string())
+    Ok(Some(v.to_string()))
+}
+
+/// [`text_field`] for text that must be given.
+pub fn required_text(field: &str, value: &str, why: &str) -> Result<String, JitError> {
+    Ok(text_field(field, Some(value), Some(why))?.unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -4,8 +4,6 @@ mod common;
 
 use common::*;
 
-const FAR_FUTURE: &str = "2099-01-01T00:00:00Z";
-
 fn full_cycle_for_user(backend: Backend) {
     let iam = Iam::new();
     let user = iam.create_user();

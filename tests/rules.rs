@@ -7,8 +7,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-const FAR_FUTURE: &str = "2099-01-01T00:00:00Z";
-
 fn count_requests(jit: &Jit) -> usize {
     jit.run(&["status", "--output", "json"]).ok().json()["requests"]
         .as_array()
@@ -522,22 +520,12 @@ fn attach_after_a_crash_half_way_converges_to_one_policy() {
 }
 
 fn request_with_policy(jit: &Jit, user: &str, policy: &Value) -> Run {
-    let dir = tempfile::tempdir().expect("dir");
-    let path = dir.path().join("policy.json");
-    std::fs::write(&path, policy.to_string()).expect("write");
-    jit.run(&[
-        "request",
-        "--purpose",
-        "p",
-        "--requester",
-        REQUESTER,
-        "--iam-user",
-        user,
-        "--policy-file",
-        &path.display().to_string(),
-        "--output",
-        "json",
-    ])
+    jit.request()
+        .flag("--purpose", "p")
+        .flag("--iam-user", user)
+        .policy(policy)
+        .flag("--output", "json")
+        .run()
 }
 
 #[test]

@@ -12,7 +12,6 @@ use common::*;
 use serde_json::Value;
 use sso_support::{Action, Proxy, Sso};
 
-const FAR_FUTURE: &str = "2099-01-01T00:00:00Z";
 const ACCOUNT: &str = "111122223333";
 
 fn jit(backend: Backend) -> Jit {
@@ -28,24 +27,14 @@ fn through(j: &mut Jit, proxy: &Proxy) {
 
 /// `request` for an Identity Center user; `how` picks the permission set or the policy.
 fn request_sso(j: &Jit, user: &str, ttl: &str, how: &[&str]) -> String {
-    let mut args = vec![
-        "request",
-        "--purpose",
-        "investigate the billing export",
-        "--ttl",
-        ttl,
-        "--requester",
-        REQUESTER,
-        "--sso-user",
-        user,
-        "--account-id",
-        ACCOUNT,
-        "--output",
-        "json",
-    ];
-    args.extend_from_slice(how);
-    let v = j.run(&args).ok().json();
-    v["id"].as_str().expect("request id").to_string()
+    j.request()
+        .flag("--purpose", "investigate the billing export")
+        .flag("--ttl", ttl)
+        .flag("--sso-user", user)
+        .flag("--account-id", ACCOUNT)
+        .flag("--output", "json")
+        .args(how)
+        .id()
 }
 
 const POLICY: &[&str] = &[

@@ -339,6 +339,9 @@ _aj_true() {
 if [ -z "${BACKEND_URL:-}" ] && [ -z "${JIT_STATE_DIR:-}" ]; then
   _aj_die 2 "BACKEND_URL is not set: set it (with the BACKEND_PASS secret) on the teammate so state survives between tool calls"
 fi
+# A teammate variable declared but left empty is "not set" here; aws-jit itself refuses a
+# set-but-empty BACKEND_URL, so the embedded store in JIT_STATE_DIR is chosen explicitly.
+if [ -z "${BACKEND_URL:-}" ]; then unset BACKEND_URL; fi
 
 # ---- locate the binary: image PATH, or pinned download -------------------
 _aj_bin=aws-jit

@@ -84,17 +84,6 @@ impl GrantError {
             GrantError::Backend { .. } | GrantError::Holders(_) => ExitCode::Backend,
         }
     }
-
-    /// The AWS error code underneath, if any.
-    pub fn code(&self) -> Option<&str> {
-        match self {
-            GrantError::NotFound { source, .. }
-            | GrantError::Refused { source, .. }
-            | GrantError::Denied { source, .. }
-            | GrantError::Backend { source, .. } => source.as_ref()?.code.as_deref(),
-            GrantError::Holders(_) => None,
-        }
-    }
 }
 
 /// Classify an SDK error by its service error code.

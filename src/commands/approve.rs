@@ -11,7 +11,7 @@ pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Outcome {
         &cur,
         ApproveInput {
             approver: &approver,
-            comment: args.comment.clone(),
+            comment: crate::input::text_field("--comment", args.comment.as_deref(), None)?,
             acknowledge_findings: args.acknowledge_findings,
             approvers: &ctx.config.approvers,
             quorum: ctx.config.quorum,

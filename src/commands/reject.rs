@@ -1,20 +1,18 @@
 use super::{rule, Ctx};
 use crate::cli::RejectArgs;
-use crate::error::JitError;
 use crate::output::{Outcome, Report};
 use crate::request;
 use crate::time::Timestamp;
 
 pub fn run(ctx: &Ctx, args: &RejectArgs) -> Outcome {
-    if args.reason.trim().is_empty() {
-        return Err(JitError::invalid("--reason", "say why the request is rejected").into());
-    }
+    let reason =
+        crate::input::required_text("--reason", &args.reason, "say why the request is rejected")?;
     let cur = ctx.load(&args.id)?;
     let approver = ctx.config.caller(args.approver.as_deref(), "--approver")?;
     let t = request::reject(
         &cur,
         &approver,
-        args.reason.trim(),
+        &reason,
         &ctx.config.approvers,
         Timestamp::now(),
     )

@@ -11,8 +11,6 @@ use crate::policy::{self, GenerateInput, GeneratorChoice, PolicyTarget, Validate
 use crate::request::{self, NewRequest, Request, Target};
 use crate::time::{parse_duration, Timestamp};
 
-const MAX_PURPOSE: usize = 1000;
-
 /// IAM names: users and roles up to 64, policies up to 128 characters of `[\w+=,.@-]`.
 pub fn check_iam_name(field: &str, name: &str, max: usize) -> Result<(), JitError> {
     let ok = !name.is_empty()
@@ -116,19 +114,11 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
     let requester = ctx
         .config
         .caller(args.requester.as_deref(), "--requester")?;
-    let purpose = args.purpose.trim();
-    if purpose.is_empty() {
-        return Err(
-            JitError::invalid("--purpose", "say why you need access; approvers read it").into(),
-        );
-    }
-    if purpose.chars().count() > MAX_PURPOSE {
-        return Err(JitError::invalid(
-            "--purpose",
-            format!("keep it under {MAX_PURPOSE} characters"),
-        )
-        .into());
-    }
+    let purpose = crate::input::required_text(
+        "--purpose",
+        &args.purpose,
+        "say why you need access; approvers read it",
+    )?;
     let ttl = match &args.ttl {
         Some(t) => parse_duration("--ttl", t)?,
         None => ctx.config.default_ttl,
@@ -175,7 +165,7 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
     let r = Request::new(NewRequest {
         id,
         requester,
-        purpose: purpose.to_string(),
+        purpose,
         ttl,
         target,
         policy: policy_doc,

@@ -6,9 +6,8 @@ use crate::request;
 use crate::time::Timestamp;
 
 pub fn run(ctx: &Ctx, args: &RevokeArgs) -> Outcome {
-    if args.reason.trim().is_empty() {
-        return Err(JitError::invalid("--reason", "say why the grant is revoked").into());
-    }
+    let reason =
+        crate::input::required_text("--reason", &args.reason, "say why the grant is revoked")?;
     let cur = ctx.load(&args.id)?;
     let by = ctx.config.caller(args.by.as_deref(), "--by")?;
     let claim = request::Claim {
@@ -17,16 +16,15 @@ pub fn run(ctx: &Ctx, args: &RevokeArgs) -> Outcome {
         lease: ctx.config.lease,
         now: Timestamp::now(),
     };
-    let claimed = match request::revoke(&cur, args.reason.trim(), &ctx.config.approvers, &claim)
-        .map_err(rule)?
-    {
-        request::Revocation::Done(t) => {
-            let r = ctx.commit(t)?;
-            let text = format!("{} revoked before it was attached", r.id);
-            return Ok(Report::of(&r, text)?);
-        }
-        request::Revocation::Claimed(t) => ctx.commit(t)?,
-    };
+    let claimed =
+        match request::revoke(&cur, &reason, &ctx.config.approvers, &claim).map_err(rule)? {
+            request::Revocation::Done(t) => {
+                let r = ctx.commit(t)?;
+                let text = format!("{} revoked before it was attached", r.id);
+                return Ok(Report::of(&r, text)?);
+            }
+            request::Revocation::Claimed(t) => ctx.commit(t)?,
+        };
     match removal::finish(ctx, &claimed, &by)? {
         removal::Removed::Done(r) => {
             let text = format!("{} revoked and removed from AWS", r.id);

@@ -103,6 +103,9 @@ impl From<Output> for Run {
     }
 }
 
+/// An instant after every grant a test makes: `expire --at FAR_FUTURE` removes them all.
+pub const FAR_FUTURE: &str = "2099-01-01T00:00:00Z";
+
 pub const APPROVER: &str = "boss@example.com";
 pub const APPROVER2: &str = "lead@example.com";
 pub const REQUESTER: &str = "dev@example.com";
@@ -187,33 +190,32 @@ impl Jit {
         self.cmd(args).output().expect("run aws-jit").into()
     }
 
+    /// A `request` to build: by REQUESTER, purpose "debug the ingest job", TTL 2h, until
+    /// a target, a policy or other flags are set.
+    pub fn request(&self) -> RequestBuilder<'_> {
+        RequestBuilder {
+            jit: self,
+            args: [
+                "--purpose",
+                "debug the ingest job",
+                "--ttl",
+                "2h",
+                "--requester",
+                REQUESTER,
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        }
+    }
+
     /// `request` for an IAM user with a small S3 read policy; returns the id.
     pub fn request_user(&self, user: &str, extra: &[&str]) -> String {
-        let mut args = vec![
-            "request",
-            "--purpose",
-            "debug the ingest job",
-            "--ttl",
-            "2h",
-            "--requester",
-            REQUESTER,
-            "--iam-user",
-            user,
-            "--service",
-            "s3",
-            "--actions",
-            "GetObject,ListBucket",
-            "--resources",
-            "arn:aws:s3:::team-logs,arn:aws:s3:::team-logs/*",
-        ];
-        args.extend_from_slice(extra);
-        let r = self.run(&args).ok();
-        r.stdout
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_string()
+        self.request()
+            .flag("--iam-user", user)
+            .s3_read()
+            .args(extra)
+            .id()
     }
 
     /// Approve (as APPROVER) and attach; both must succeed.
@@ -232,6 +234,72 @@ impl Jit {
 
     pub fn record(&self, id: &str) -> Value {
         self.run(&["status", id, "--output", "json"]).ok().json()
+    }
+}
+
+/// Flags of one `request`; a later flag of the same name replaces an earlier one.
+pub struct RequestBuilder<'a> {
+    jit: &'a Jit,
+    args: Vec<String>,
+}
+
+impl RequestBuilder<'_> {
+    /// Set `flag` to `value`, replacing the default or an earlier value.
+    pub fn flag(mut self, flag: &str, value: &str) -> Self {
+        match self.args.iter().position(|a| a == flag) {
+            Some(i) if i + 1 < self.args.len() => self.args[i + 1] = value.to_string(),
+            _ => self.args.extend([flag.to_string(), value.to_string()]),
+        }
+        self
+    }
+
+    /// Append flags as they are.
+    pub fn args(mut self, extra: &[&str]) -> Self {
+        self.args.extend(extra.iter().map(|s| s.to_string()));
+        self
+    }
+
+    /// The small S3 read policy most tests grant.
+    pub fn s3_read(self) -> Self {
+        self.flag("--service", "s3")
+            .flag("--actions", "GetObject,ListBucket")
+            .flag(
+                "--resources",
+                "arn:aws:s3:::team-logs,arn:aws:s3:::team-logs/*",
+            )
+    }
+
+    /// A policy document, through a file.
+    pub fn policy(self, doc: &Value) -> Self {
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(file.path(), doc.to_string()).expect("write policy");
+        let (_, path) = file.keep().expect("keep policy file");
+        self.flag("--policy-file", &path.display().to_string())
+    }
+
+    pub fn run(self) -> Run {
+        let mut all = vec!["request".to_string()];
+        all.extend(self.args);
+        self.jit.run(&all)
+    }
+
+    /// Run it, expect success, and return the new id.
+    pub fn id(self) -> String {
+        let json = self
+            .args
+            .windows(2)
+            .any(|w| w[0] == "--output" && w[1] == "json");
+        let r = self.run().ok();
+        if json {
+            r.json()["id"].as_str().unwrap_or_default().to_string()
+        } else {
+            r.stdout
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        }
     }
 }
 

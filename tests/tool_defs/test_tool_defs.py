@@ -696,7 +696,8 @@ def test_tool_scripts_drive_the_real_binary(tools, sandbox):
         return run.stdout
 
     def show(rid):
-        env = dict(os.environ, **base)
+        # The binary refuses a set-but-empty BACKEND_URL; the tool scripts unset it.
+        env = {k: v for k, v in dict(os.environ, **base).items() if k != "BACKEND_URL"}
         proc = subprocess.run([str(real), "status", "--output", "json", "--", rid],
                               capture_output=True, text=True, env=env, timeout=60)
         assert proc.returncode == 0, proc.stderr
