@@ -51,101 +51,11 @@ impl Grantor for IamGrantor {
         let policy = r.policy.as_ref().ok_or_else(|| {
             GrantError::refused(format!("request {} has no policy to attach", r.id))
         })?;
-        let sha = r.approved_sha256.clone().unwrap_or_default();
+        let principal = Principal::of(r)?;
         // Fail before creating anything when the principal does not exist.
-        match &r.target {
-            Target::IamUser { name } => {
-                self.client
-                    .get_user()
-                    .user_name(name)
-                    .send()
-                    .await
-                    .map_err(|e| classify(&format!("IAM user {name}"), e))?;
-            }
-            Target::IamRole { name } => {
-                self.client
-                    .get_role()
-                    .role_name(name)
-                    .send()
-                    .await
-                    .map_err(|e| classify(&format!("IAM role {name}"), e))?;
-            }
-            Target::Sso { .. } => return Err(GrantError::refused("not an IAM target")),
-        }
-        let created = self
-            .client
-            .create_policy()
-            .path(PATH)
-            .policy_name(&r.policy_name)
-            .policy_document(crate::digest::canonical_json(policy))
-            .description(
-                format!("aws-jit grant {} for {}", r.id, r.requester)
-                    .chars()
-                    .take(1000)
-                    .collect::<String>(),
-            )
-            .tags(tag(TAG_REQUEST, &r.id)?)
-            .tags(tag(TAG_SHA, &sha)?)
-            .tags(tag("aws-jit:requester", &tag_value(&r.requester))?)
-            .tags(tag(
-                "aws-jit:expires-at",
-                &r.expires_at.map(|t| t.to_string()).unwrap_or_default(),
-            )?)
-            .send()
-            .await;
-        let arn = match created {
-            Ok(out) => out
-                .policy
-                .and_then(|p| p.arn)
-                .ok_or_else(|| GrantError::backend("CreatePolicy returned no ARN"))?,
-            Err(e) if is_code(&e, "EntityAlreadyExists") => {
-                // A previous attempt got this far: adopt the policy only if it is ours.
-                let arn = self.find(&r.policy_name).await?.ok_or_else(|| {
-                    GrantError::refused(format!(
-                        "a policy named {} already exists outside {PATH}; pick another --policy-name",
-                        r.policy_name
-                    ))
-                })?;
-                let tags = self.tags(&arn).await?;
-                let owner = tags
-                    .iter()
-                    .find(|(k, _)| k == TAG_REQUEST)
-                    .map(|(_, v)| v.as_str());
-                let hash = tags
-                    .iter()
-                    .find(|(k, _)| k == TAG_SHA)
-                    .map(|(_, v)| v.as_str());
-                if owner != Some(r.id.as_str()) || hash != Some(sha.as_str()) {
-                    return Err(GrantError::refused(format!(
-                        "policy {arn} already exists and belongs to another request or holds another document; \
-                         pick another --policy-name"
-                    )));
-                }
-                arn
-            }
-            Err(e) => return Err(classify("CreatePolicy", e)),
-        };
-        match &r.target {
-            Target::IamUser { name } => self
-                .client
-                .attach_user_policy()
-                .user_name(name)
-                .policy_arn(&arn)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| classify("AttachUserPolicy", e))?,
-            Target::IamRole { name } => self
-                .client
-                .attach_role_policy()
-                .role_name(name)
-                .policy_arn(&arn)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| classify("AttachRolePolicy", e))?,
-            Target::Sso { .. } => {}
-        }
+        self.check_exists(&principal).await?;
+        let arn = self.create_or_adopt(r, policy).await?;
+        self.attach_to(&principal, &arn).await?;
         Ok(Grant {
             policy_arn: Some(arn),
             details: Some(GrantDetails::Iam(IamDetails {
@@ -213,7 +123,126 @@ impl Grantor for IamGrantor {
     }
 }
 
+/// The IAM principal a request targets.
+enum Principal<'a> {
+    User(&'a str),
+    Role(&'a str),
+}
+
+impl<'a> Principal<'a> {
+    fn of(r: &'a Request) -> Result<Self, GrantError> {
+        match &r.target {
+            Target::IamUser { name } => Ok(Principal::User(name)),
+            Target::IamRole { name } => Ok(Principal::Role(name)),
+            Target::Sso { .. } => Err(GrantError::refused("not an IAM target")),
+        }
+    }
+}
+
 impl IamGrantor {
+    async fn check_exists(&self, p: &Principal<'_>) -> Result<(), GrantError> {
+        match *p {
+            Principal::User(name) => self
+                .client
+                .get_user()
+                .user_name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify(&format!("IAM user {name}"), e)),
+            Principal::Role(name) => self
+                .client
+                .get_role()
+                .role_name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify(&format!("IAM role {name}"), e)),
+        }
+    }
+
+    /// Create the policy under `/jit/`, tagged with the request; or adopt the one an
+    /// earlier attempt of this request created (never anyone else's).
+    async fn create_or_adopt(
+        &self,
+        r: &Request,
+        policy: &serde_json::Value,
+    ) -> Result<String, GrantError> {
+        let sha = r.approved_sha256.clone().unwrap_or_default();
+        let created = self
+            .client
+            .create_policy()
+            .path(PATH)
+            .policy_name(&r.policy_name)
+            .policy_document(crate::digest::canonical_json(policy))
+            .description(
+                format!("aws-jit grant {} for {}", r.id, r.requester)
+                    .chars()
+                    .take(1000)
+                    .collect::<String>(),
+            )
+            .tags(tag(TAG_REQUEST, &r.id)?)
+            .tags(tag(TAG_SHA, &sha)?)
+            .tags(tag("aws-jit:requester", &tag_value(&r.requester))?)
+            .tags(tag(
+                "aws-jit:expires-at",
+                &r.expires_at.map(|t| t.to_string()).unwrap_or_default(),
+            )?)
+            .send()
+            .await;
+        match created {
+            Ok(out) => out
+                .policy
+                .and_then(|p| p.arn)
+                .ok_or_else(|| GrantError::backend("CreatePolicy returned no ARN")),
+            Err(e) if is_code(&e, "EntityAlreadyExists") => {
+                // A previous attempt got this far: adopt the policy only if it is ours.
+                let arn = self.find(&r.policy_name).await?.ok_or_else(|| {
+                    GrantError::refused(format!(
+                        "a policy named {} already exists outside {PATH}; pick another --policy-name",
+                        r.policy_name
+                    ))
+                })?;
+                let tags = self.tags(&arn).await?;
+                let tag_of =
+                    |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+                if tag_of(TAG_REQUEST) != Some(r.id.as_str())
+                    || tag_of(TAG_SHA) != Some(sha.as_str())
+                {
+                    return Err(GrantError::refused(format!(
+                        "policy {arn} already exists and belongs to another request or holds another document; \
+                         pick another --policy-name"
+                    )));
+                }
+                Ok(arn)
+            }
+            Err(e) => Err(classify("CreatePolicy", e)),
+        }
+    }
+
+    async fn attach_to(&self, p: &Principal<'_>, arn: &str) -> Result<(), GrantError> {
+        match *p {
+            Principal::User(name) => self
+                .client
+                .attach_user_policy()
+                .user_name(name)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("AttachUserPolicy", e)),
+            Principal::Role(name) => self
+                .client
+                .attach_role_policy()
+                .role_name(name)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| classify("AttachRolePolicy", e)),
+        }
+    }
+
     async fn detach_everywhere(&self, arn: &str) -> Result<(), GrantError> {
         let mut marker: Option<String> = None;
         loop {
