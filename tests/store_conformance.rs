@@ -21,9 +21,9 @@ fn stores() -> Vec<(&'static str, Box<dyn Store>, Opener, tempfile::TempDir)> {
     vec![
         (
             "redis",
-            Box::new(RedisStore::connect(&url, &prefix).expect("redis")),
+            Box::new(RedisStore::connect_url(&url, &prefix).expect("redis")),
             Box::new(move || {
-                Box::new(RedisStore::connect(&url, &prefix).expect("redis")) as Box<dyn Store>
+                Box::new(RedisStore::connect_url(&url, &prefix).expect("redis")) as Box<dyn Store>
             }),
             tempfile::tempdir().expect("dir"),
         ),

@@ -59,7 +59,18 @@ fn unreachable(e: redis::RedisError) -> StoreError {
 }
 
 impl RedisStore {
-    pub fn connect(settings: &RedisSettings, prefix: &str) -> anyhow::Result<Self> {
+    /// A plain URL with everything in it (tests, tools).
+    pub fn connect_url(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        let settings = RedisSettings {
+            url: url.to_string(),
+            user: None,
+            pass: None,
+            tls_ca: None,
+        };
+        Self::connect(&settings, prefix)
+    }
+
+    pub(crate) fn connect(settings: &RedisSettings, prefix: &str) -> anyhow::Result<Self> {
         let conn = open(settings)?;
         conn.set_read_timeout(Some(Duration::from_secs(10)))
             .map_err(unreachable)?;
