@@ -237,6 +237,17 @@ impl Config {
 }
 
 pub fn check_email(field: &str, who: &str) -> Result<(), JitError> {
+    // Identities decide who may approve: only plain ASCII, so a look-alike letter (a
+    // Cyrillic "о" in "bоss@") can never pass for someone on the list, nor hide someone.
+    if !who.is_ascii() {
+        return Err(JitError::invalid(
+            field,
+            format!(
+                "`{}` has characters outside ASCII; identities must be plain ASCII emails",
+                crate::text::safe(who)
+            ),
+        ));
+    }
     let ok = who.len() <= 254
         && who
             .split_once('@')

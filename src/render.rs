@@ -37,6 +37,12 @@ pub fn request(r: &Request, timeline: &[AuditEntry]) -> String {
     line("request", r.id.clone());
     line("state", r.state.to_string());
     line("requester", r.requester.clone());
+    if let Some(b) = &r.beneficiary {
+        line(
+            "beneficiary",
+            format!("{} (from {})", b.identities.join(" / "), b.source),
+        );
+    }
     line("purpose", r.purpose.clone());
     line("target", r.target.describe());
     line("ttl", crate::time::human(r.ttl()));

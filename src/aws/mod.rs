@@ -16,8 +16,8 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 
-use crate::grant::{Grant, Holders, HoldersError};
-use crate::request::{Request, Target};
+use crate::grant::{Grant, Holders, HoldersError, PermissionSetContents};
+use crate::request::{Beneficiary, Request, Target};
 
 /// An AWS API error as the SDK explained it, with its service error code.
 #[derive(Debug, thiserror::Error)]
@@ -93,8 +93,15 @@ where
     R: std::fmt::Debug,
 {
     let code = err.code().map(str::to_string);
+    // A service error says it best in its code and message; anything else (time-outs,
+    // connection trouble) through its whole chain.
+    let message = match (&code, err.message()) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (Some(c), None) => c.clone(),
+        _ => aws_sdk_iam::error::DisplayErrorContext(&err).to_string(),
+    };
     let source = Some(AwsError {
-        message: aws_sdk_iam::error::DisplayErrorContext(&err).to_string(),
+        message,
         code: code.clone(),
     });
     let what = what.to_string();
@@ -128,11 +135,24 @@ where
     err.code() == Some(code)
 }
 
-/// What each kind of target implements: make a grant real, and take it away again.
+/// What a grantor reads about a target when a request is made.
+#[derive(Debug, Default)]
+pub struct Inspection {
+    /// Who would receive the access, when the target says (Identity Center user, owner tag).
+    pub beneficiary: Option<Beneficiary>,
+    /// What an existing permission set grants.
+    pub contents: Option<PermissionSetContents>,
+}
+
+/// What each kind of target implements: look at it before a request is stored, make a
+/// grant real, and take it away again.
 ///
 /// Not `Send`: grantors run on the process's one current-thread runtime.
 #[allow(async_fn_in_trait)]
 pub trait Grantor {
+    /// Read what approvers must know about the target: who benefits, and for an existing
+    /// permission set what it grants. A target that does not exist is `NotFound`.
+    async fn inspect(&self, target: &Target) -> Result<Inspection, GrantError>;
     /// Make the grant real. Idempotent: a repeat converges to the same AWS objects.
     async fn attach(&self, r: &Request) -> Result<Grant, GrantError>;
     /// Remove what `r` holds. Missing objects count as removed; a shared object stays
@@ -147,6 +167,13 @@ pub enum AnyGrantor {
 }
 
 impl Grantor for AnyGrantor {
+    async fn inspect(&self, target: &Target) -> Result<Inspection, GrantError> {
+        match self {
+            AnyGrantor::Iam(g) => g.inspect(target).await,
+            AnyGrantor::Sso(g) => g.inspect(target).await,
+        }
+    }
+
     async fn attach(&self, r: &Request) -> Result<Grant, GrantError> {
         match self {
             AnyGrantor::Iam(g) => g.attach(r).await,
@@ -205,6 +232,12 @@ impl Aws {
                 sso::SsoSettings::from_env()?,
             )),
         })
+    }
+
+    /// Read the target before a request is stored (blocking).
+    pub fn inspect(&self, target: &Target) -> Result<Inspection, GrantError> {
+        let g = self.grantor(target)?;
+        self.block_on(g.inspect(target))
     }
 
     /// Make the grant real (blocking).

@@ -1,6 +1,6 @@
 //! `aws-jit request`: build the policy, validate it, store a pending request, notify.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use serde_json::Value;
 
 use super::Ctx;
@@ -8,7 +8,7 @@ use crate::cli::RequestArgs;
 use crate::error::{invalid, JitError};
 use crate::output::{Failure, Outcome, Report};
 use crate::policy::{self, GenerateInput, GeneratorChoice, PolicyTarget, ValidateOptions};
-use crate::request::{self, NewRequest, Request, Target};
+use crate::request::{self, NewRequest, Request, Target, Terms};
 use crate::time::{parse_duration, Timestamp};
 
 /// IAM names: users and roles up to 64, policies up to 128 characters of `[\w+=,.@-]`.
@@ -138,7 +138,7 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
     check_iam_name("--policy-name", &policy_name, name_max)?;
 
     let (policy_doc, policy_source, policy_notes) = policy(ctx, args)?;
-    let findings = match &policy_doc {
+    let mut findings = match &policy_doc {
         Some(doc) => policy::validate(
             doc,
             &ValidateOptions {
@@ -161,6 +161,15 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
             Report::new(serde_json::json!({ "findings": findings }), ""),
         ));
     }
+    // Who benefits, and what an existing permission set grants, are read from AWS now:
+    // approvers judge them, and nobody may approve access that is theirs.
+    let inspection = ctx
+        .aws()?
+        .inspect(&target)
+        .context("reading the target before storing the request")?;
+    if let Some(contents) = &inspection.contents {
+        findings.extend(policy::permission_set::judge(contents));
+    }
 
     let r = Request::new(NewRequest {
         id,
@@ -174,11 +183,32 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
         policy_notes,
         findings,
         quorum: ctx.config.quorum,
+        terms: Some(Terms {
+            approvers: ctx.config.approvers.clone(),
+            max_ttl_secs: ctx.config.max_duration.as_secs(),
+            pending_timeout_secs: ctx.config.pending_timeout.as_secs(),
+            allowed_services: ctx.config.allowed_services.clone(),
+        }),
+        beneficiary: inspection.beneficiary,
+        permission_set_contents: inspection.contents,
         now: Timestamp::now(),
     });
     let r = ctx.commit(request::created(&r))?;
     let text = {
         let mut out = r.id.clone();
+        if let Some(b) = &r.beneficiary {
+            if !b
+                .identities
+                .iter()
+                .any(|i| request::same_person(i, &r.requester))
+            {
+                out.push_str(&format!(
+                    "\nfor {} (not the requester; from {})",
+                    b.identities.join(" / "),
+                    b.source
+                ));
+            }
+        }
         if !r.findings.is_empty() {
             out.push_str(&format!(
                 "\n{} finding(s) for approvers to review:\n{}",

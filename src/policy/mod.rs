@@ -9,6 +9,7 @@ pub mod findings;
 pub mod generate;
 pub mod model;
 pub mod nl;
+pub mod permission_set;
 mod validate;
 
 use serde::{Deserialize, Serialize};

@@ -11,6 +11,7 @@
 //! asynchronous in AWS: each is polled to a terminal state with backoff, and a FAILED
 //! status is an error carrying AWS's failure reason, never a success.
 
+mod contents;
 mod lookup;
 mod naming;
 mod ops;
@@ -22,7 +23,7 @@ use aws_sdk_ssoadmin::types::Tag;
 use naming::{description_for, owned_by, TAG_REQUEST};
 pub use naming::{permission_set_name, session_duration, MAX_PERMISSION_SET_NAME};
 
-use super::{classify, is_code, retry_later, GrantError, Grantor};
+use super::{classify, is_code, retry_later, GrantError, Grantor, Inspection};
 use crate::grant::{Grant, GrantDetails, Holder, Holders, SsoDetails, SsoKind};
 use crate::request::{Request, Target};
 
@@ -78,6 +79,8 @@ enum Removal {
 pub struct SsoGrantor {
     admin: aws_sdk_ssoadmin::Client,
     store: aws_sdk_identitystore::Client,
+    /// Reads the IAM policies an existing permission set attaches.
+    iam: aws_sdk_iam::Client,
     settings: SsoSettings,
 }
 
@@ -86,12 +89,36 @@ impl SsoGrantor {
         SsoGrantor {
             admin: aws_sdk_ssoadmin::Client::new(sdk),
             store: aws_sdk_identitystore::Client::new(sdk),
+            iam: aws_sdk_iam::Client::new(sdk),
             settings,
         }
     }
 }
 
 impl Grantor for SsoGrantor {
+    /// The user must exist (their user name and emails are the beneficiary); an existing
+    /// permission set must exist, and is read whole.
+    async fn inspect(&self, target: &Target) -> Result<Inspection, GrantError> {
+        let Target::Sso {
+            user,
+            account_id,
+            permission_set,
+        } = target
+        else {
+            return Err(GrantError::refused("not an Identity Center target"));
+        };
+        let (instance_arn, store_id) = self.instance().await?;
+        let beneficiary = Some(self.beneficiary(&store_id, user).await?);
+        let contents = match permission_set {
+            Some(ps) => Some(self.contents(&instance_arn, account_id, ps).await?),
+            None => None,
+        };
+        Ok(Inspection {
+            beneficiary,
+            contents,
+        })
+    }
+
     async fn attach(&self, r: &Request) -> Result<Grant, GrantError> {
         let Target::Sso {
             user,
@@ -129,9 +156,16 @@ impl Grantor for SsoGrantor {
         };
         match permission_set {
             Some(ps) => {
+                // The ARN read when the request was made: one Describe instead of a
+                // search through every permission set of the instance.
+                let by = r
+                    .permission_set_contents
+                    .as_ref()
+                    .map(|c| c.arn.as_str())
+                    .unwrap_or(ps);
                 let (arn, name) = match &recorded {
                     Some(rd) => (rd.permission_set_arn.clone(), rd.permission_set_name.clone()),
-                    None => self.find_permission_set(&d.instance_arn, ps).await?.ok_or_else(|| {
+                    None => self.find_permission_set(&d.instance_arn, by).await?.ok_or_else(|| {
                         GrantError::refused(format!(
                             "no permission set named `{ps}` in Identity Center instance {}; check --permission-set \
                              (names are case-sensitive) or omit it and give a policy for a temporary permission set",
