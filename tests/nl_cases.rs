@@ -124,8 +124,12 @@ fn over_grants(case: &Case, policy: &Value) -> Vec<String> {
                 ));
             }
             let Some(out) = &case.outside else { continue };
-            if act.resources.is_empty() {
-                continue; // granted on "*" because it supports nothing narrower
+            let Some((svc, _)) = catalog::action(a) else {
+                continue;
+            };
+            if act.resources.is_empty() || !svc.action_accepts(act, out) {
+                continue; // "*" for an action that supports nothing narrower, or one
+                          // that cannot act on a resource of that type at all
             }
             for r in resources.iter().filter(|r| glob_match(r, out)) {
                 bad.push(format!("{a} on `{r}` reaches `{out}`"));
