@@ -657,7 +657,17 @@ fn literal_verbs(services: &[String]) -> BTreeSet<String> {
 
 fn collect_words(tokens: &mut [Tok], p: &mut Parsed) {
     for t in tokens.iter_mut() {
-        for w in t.lower.split(|c: char| !c.is_ascii_alphanumeric()) {
+        // Names and ARNs say which resource, not what to do with it.
+        let literal = matches!(
+            t.role,
+            Role::Name | Role::Arn | Role::S3Url | Role::Region | Role::Account
+        ) || (t.role == Role::Scope
+            && !t.lower.chars().all(|c| c.is_ascii_alphabetic()));
+        for w in t
+            .lower
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|_| !literal)
+        {
             if !w.is_empty() {
                 p.words.insert(words::singular(w));
             }
@@ -993,22 +1003,36 @@ fn service_intent(
         }
     }
     link_containers(svc, &kinds, &mut targets);
+    // An ARN from the text also says what kind of resource the request is about.
+    let mut kind_list: Vec<(String, String, bool)> = kinds
+        .iter()
+        .map(|k| {
+            (
+                k.rtype.clone(),
+                k.noun.clone(),
+                k.plural && k.names.is_empty(),
+            )
+        })
+        .collect();
+    for t in targets.iter().filter(|t| t.rtype.is_none()) {
+        if let Some(rt) = svc
+            .resources
+            .iter()
+            .filter(|rt| rt.template.matches(&t.arn))
+            .max_by_key(|rt| rt.template.literal_len())
+        {
+            if !kind_list.iter().any(|(r, _, _)| *r == rt.name) {
+                kind_list.push((rt.name.clone(), rt.name.clone(), false));
+            }
+        }
+    }
     let mut si = ServiceIntent {
         prefix: s.to_string(),
         levels: p.levels.clone(),
         verbs: p.verbs.clone(),
         words: p.words.clone(),
         count: p.count,
-        kinds: kinds
-            .iter()
-            .map(|k| {
-                (
-                    k.rtype.clone(),
-                    k.noun.clone(),
-                    k.plural && k.names.is_empty(),
-                )
-            })
-            .collect(),
+        kinds: kind_list,
         targets,
         region: region.map(str::to_string),
         account: account.map(str::to_string),

@@ -20,6 +20,8 @@ use super::ESCALATION_ACTIONS;
 use crate::error::JitError;
 
 const FIELD: &str = "--policy-description";
+/// At most this many words of an action's name may be ones the request did not say.
+const MAX_EXTRA: usize = 2;
 
 /// One action to grant and the resources it gets (empty: `"*"`, no resource-level
 /// permission).
@@ -83,8 +85,10 @@ fn focus(svc: &'static Service, si: &ServiceIntent) -> Focus {
                 .map(|w| w.to_string()),
         );
     }
+    // Only a named container has contents to act on: "list buckets" lists buckets.
+    let named_types: Vec<String> = si.targets.iter().filter_map(|t| t.rtype.clone()).collect();
     let mut contents = BTreeSet::new();
-    for t in &types {
+    for t in &named_types {
         contents.extend(
             vocab::contents(&svc.prefix, t)
                 .iter()
@@ -299,7 +303,10 @@ fn by_words(
             let Some(best) = cands.iter().map(|c| c.extra).min() else {
                 continue;
             };
-            return pick(svc, v, &cands, best, f);
+            if best > MAX_EXTRA {
+                continue; // names that far from the request are not what it said
+            }
+            return pick(svc, si, v, &cands, best, f);
         }
     }
     Ok(Vec::new())
@@ -360,10 +367,6 @@ fn candidates(
             extra,
         });
     }
-    // With something named, an action that can be scoped to it beats one on "*".
-    if !si.targets.is_empty() && cands.iter().any(|c| !c.fit.arns.is_empty()) {
-        cands.retain(|c| !c.fit.arns.is_empty());
-    }
     cands
 }
 
@@ -384,6 +387,7 @@ pub fn foreign_optional(svc: &Service, a: &Action) -> bool {
 /// question for the user, not a guess.
 fn pick(
     svc: &Service,
+    si: &ServiceIntent,
     v: &Verb,
     cands: &[Candidate],
     best: usize,
@@ -391,6 +395,10 @@ fn pick(
 ) -> anyhow::Result<Vec<Grant>> {
     {
         let mut chosen: Vec<&Candidate> = cands.iter().filter(|c| c.extra == best).collect();
+        // With something named, an action scoped to it beats one on "*".
+        if !si.targets.is_empty() && chosen.iter().any(|c| !c.fit.arns.is_empty()) {
+            chosen.retain(|c| !c.fit.arns.is_empty());
+        }
         // "object tags on files in bucket B": about the objects, not the bucket.
         let about_words: BTreeSet<&String> = f.about.iter().flatten().collect();
         if chosen
