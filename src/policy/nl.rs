@@ -12,7 +12,7 @@ use super::generate::ServiceIntent;
 use super::reach;
 use super::target::{self, Scope, Target};
 use super::vocab::{self, BROAD, NOUNS, PREFIX_WORDS, SERVICES, STOPWORDS};
-use super::words::{self, ActionWords, Verb};
+use super::words::{self, Verb};
 use crate::error::JitError;
 
 const FIELD: &str = "--policy-description";
@@ -337,12 +337,7 @@ fn push_unique(v: &mut Vec<String>, s: &str) {
 /// is one of them is what an action is about, not a name.
 fn action_vocab(service: &str) -> BTreeSet<String> {
     catalog::service(service)
-        .map(|svc| {
-            svc.actions
-                .iter()
-                .flat_map(|a| ActionWords::of(&a.name).objects)
-                .collect()
-        })
+        .map(|svc| words::of_service(svc).vocab.clone())
         .unwrap_or_default()
 }
 
@@ -647,9 +642,7 @@ fn literal_verbs(services: &[String]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for s in services {
         if let Some(svc) = catalog::service(s) {
-            for a in &svc.actions {
-                out.insert(ActionWords::of(&a.name).verb);
-            }
+            out.extend(words::of_service(svc).verbs.iter().cloned());
         }
     }
     out

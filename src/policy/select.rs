@@ -46,7 +46,15 @@ fn refuse<T>(msg: impl std::fmt::Display) -> anyhow::Result<T> {
 
 /// Object words of an action, with the aliases its name hides (`ListBucket` → object).
 fn objects_of(svc: &Service, a: &Action) -> (String, Vec<String>) {
-    let w = ActionWords::of(&a.name);
+    let cached = svc
+        .actions
+        .iter()
+        .position(|x| std::ptr::eq(x, a))
+        .and_then(|i| words::of_service(svc).actions.get(i));
+    let w = match cached {
+        Some(w) => w.clone(),
+        None => ActionWords::of(&a.name),
+    };
     let mut objects = w.objects;
     for extra in vocab::alias_words(&svc.prefix, &a.name) {
         if !objects.iter().any(|o| o == extra) {
@@ -96,11 +104,12 @@ fn focus(svc: &'static Service, si: &ServiceIntent) -> Focus {
         );
     }
     let contents: BTreeSet<String> = contents.difference(&kinds).cloned().collect();
-    let vocab_words: BTreeSet<String> = svc
-        .actions
-        .iter()
-        .flat_map(|a| objects_of(svc, a).1)
-        .collect();
+    let mut vocab_words: BTreeSet<String> = words::of_service(svc).vocab.clone();
+    for (s, _, extra) in vocab::ALIASES {
+        if *s == svc.prefix {
+            vocab_words.extend(extra.iter().map(|w| (*w).to_string()));
+        }
+    }
     let unnamed: Vec<&(String, String, bool)> = si
         .kinds
         .iter()

@@ -1,6 +1,9 @@
 //! Words: catalog action names split into a verb and object words, and the verbs people
 //! use mapped to the verbs action names start with. Pure string work, no catalog access.
 
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, OnceLock};
+
 /// Words inside action names that say nothing about what the action touches
 /// (`ListAllMyBuckets`, `ListSubscriptionsByTopic`, `GetMetricData`).
 const NEUTRAL: &[&str] = &[
@@ -204,6 +207,45 @@ impl Verb {
             group: Group::Other,
         }
     }
+}
+
+/// Every action of a service as words, in catalog order, split once per process
+/// (EC2 has 700 actions; a description looks at them several times).
+pub struct ServiceWords {
+    pub actions: Vec<ActionWords>,
+    /// Every object word of the service's action names.
+    pub vocab: BTreeSet<String>,
+    /// Every verb action names start with.
+    pub verbs: BTreeSet<String>,
+}
+
+pub fn of_service(svc: &super::catalog::Service) -> &'static ServiceWords {
+    static CACHE: OnceLock<Mutex<HashMap<String, &'static ServiceWords>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut guard = match cache.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some(w) = guard.get(&svc.prefix) {
+        return w;
+    }
+    let actions: Vec<ActionWords> = svc
+        .actions
+        .iter()
+        .map(|a| ActionWords::of(&a.name))
+        .collect();
+    let vocab = actions
+        .iter()
+        .flat_map(|a| a.objects.iter().cloned())
+        .collect();
+    let verbs = actions.iter().map(|a| a.verb.clone()).collect();
+    let made: &'static ServiceWords = Box::leak(Box::new(ServiceWords {
+        actions,
+        vocab,
+        verbs,
+    }));
+    guard.insert(svc.prefix.clone(), made);
+    made
 }
 
 #[cfg(test)]
