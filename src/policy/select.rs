@@ -46,11 +46,14 @@ fn refuse<T>(msg: impl std::fmt::Display) -> anyhow::Result<T> {
 
 /// Object words of an action, with the aliases its name hides (`ListBucket` → object).
 fn objects_of(svc: &Service, a: &Action) -> (String, Vec<String>) {
+    // The action's index from its address (it lives in `svc.actions`), checked.
+    let size = std::mem::size_of::<Action>().max(1);
+    let i = (a as *const Action as usize).wrapping_sub(svc.actions.as_ptr() as usize) / size;
     let cached = svc
         .actions
-        .iter()
-        .position(|x| std::ptr::eq(x, a))
-        .and_then(|i| words::of_service(svc).actions.get(i));
+        .get(i)
+        .filter(|x| std::ptr::eq(*x, a))
+        .and_then(|_| words::of_service(svc).actions.get(i));
     let w = match cached {
         Some(w) => w.clone(),
         None => ActionWords::of(&a.name),
