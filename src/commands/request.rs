@@ -72,13 +72,32 @@ fn read_policy_file(path: &std::path::Path) -> Result<Value> {
     })
 }
 
-/// The policy, which generator made it, and the generator's notes for approvers.
-fn policy(ctx: &Ctx, args: &RequestArgs) -> Result<(Option<Value>, String, Vec<String>)> {
+/// Where the request's policy came from.
+struct Sourced {
+    policy: Option<Value>,
+    /// Which generator made it: file, structured, rules, model:<name>, permission_set.
+    source: String,
+    /// The generator's notes for approvers.
+    notes: Vec<String>,
+    /// What a description was understood as, one line per statement.
+    understood: Vec<String>,
+}
+
+fn sourced(policy: Option<Value>, source: &str) -> Sourced {
+    Sourced {
+        policy,
+        source: source.into(),
+        notes: vec![],
+        understood: vec![],
+    }
+}
+
+fn policy(ctx: &Ctx, args: &RequestArgs) -> Result<Sourced> {
     if args.permission_set.is_some() {
-        return Ok((None, "permission_set".into(), vec![]));
+        return Ok(sourced(None, "permission_set"));
     }
     if let Some(path) = &args.policy_file {
-        return Ok((Some(read_policy_file(path)?), "file".into(), vec![]));
+        return Ok(sourced(Some(read_policy_file(path)?), "file"));
     }
     let structured = args.service.is_some();
     if structured && args.actions.is_empty() && args.access.is_empty() {
@@ -107,7 +126,12 @@ fn policy(ctx: &Ctx, args: &RequestArgs) -> Result<(Option<Value>, String, Vec<S
     } else {
         generated.generator.clone()
     };
-    Ok((Some(generated.policy), source, generated.notes))
+    Ok(Sourced {
+        policy: Some(generated.policy),
+        source,
+        notes: generated.notes,
+        understood: generated.understood,
+    })
 }
 
 pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
@@ -137,7 +161,12 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
     };
     check_iam_name("--policy-name", &policy_name, name_max)?;
 
-    let (policy_doc, policy_source, policy_notes) = policy(ctx, args)?;
+    let Sourced {
+        policy: policy_doc,
+        source: policy_source,
+        notes: policy_notes,
+        understood,
+    } = policy(ctx, args)?;
     let mut findings = match &policy_doc {
         Some(doc) => policy::validate(
             doc,
@@ -196,6 +225,9 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
     let r = ctx.commit(request::created(&r))?;
     let text = {
         let mut out = r.id.clone();
+        for line in &understood {
+            out.push_str(&format!("\nunderstood: {line}"));
+        }
         if let Some(b) = &r.beneficiary {
             if !b
                 .identities
