@@ -130,7 +130,12 @@ fn policy(ctx: &Ctx, args: &RequestArgs) -> Result<Sourced> {
         policy: Some(generated.policy),
         source,
         notes: generated.notes,
-        understood: generated.understood,
+        // Structured flags say exactly what they mean; a description is worth restating.
+        understood: if structured {
+            vec![]
+        } else {
+            generated.understood
+        },
     })
 }
 
