@@ -32,6 +32,7 @@ fn step(
         from: Some(cur.state),
         to: next.state,
         reason,
+        mac: None,
     };
     Transition {
         expected_version: cur.version,
@@ -68,6 +69,7 @@ pub fn created(req: &Request) -> Transition {
             from: None,
             to: State::Pending,
             reason: Some(req.purpose.clone()),
+            mac: None,
         },
         events: vec![EventKind::RequestCreated],
     }
