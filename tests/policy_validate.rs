@@ -397,6 +397,17 @@ fn resource_star() {
     assert!(run(allow(json!("s3:ListAllMyBuckets"), json!("*"))).is_empty());
 }
 
+#[test]
+fn model_extra_actions_is_reserved_for_the_model_comparison() {
+    // The validator never emits it on its own; the model/rules comparison does.
+    assert_eq!(
+        codes::severity(codes::MODEL_EXTRA_ACTIONS),
+        Severity::Security
+    );
+    let f = run(allow(json!("*"), json!("*")));
+    assert!(!has(&f, codes::MODEL_EXTRA_ACTIONS));
+}
+
 // ---- warnings ----
 
 #[test]
