@@ -47,7 +47,7 @@ fn good_policies_have_no_findings() {
             {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
         ]}),
         json!({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": ["ec2:StartInstances", "ec2:StopInstances"], "Resource": "arn:aws:ec2:*:*:instance/i-0123456789abcdef0"},
+            {"Effect": "Allow", "Action": ["ec2:StartInstances", "ec2:StopInstances"], "Resource": "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0"},
             {"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": ["arn:aws:lambda:us-east-1:123456789012:function:my-fn", "arn:aws:lambda:us-east-1:123456789012:function:my-fn:*"]},
             {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::home/${aws:username}/*"}
         ]}),
@@ -223,15 +223,43 @@ fn resource_mismatch() {
     // An action without resource-level permissions on an ARN.
     let f = run(allow(json!("s3:ListAllMyBuckets"), json!("arn:aws:s3:::b")));
     assert_code(&f, codes::RESOURCE_MISMATCH);
-    // A resource that no action of the statement accepts.
+    // A resource that no action of the statement accepts, next to one that serves every
+    // action: harmless, a warning (issue 10, item 7).
     let f = run(allow(
         json!(["s3:GetObject"]),
         json!(["arn:aws:s3:::b/*", "arn:aws:sqs:us-east-1:123456789012:q"]),
     ));
     assert!(
+        f.iter().any(|x| x.code == codes::RESOURCE_UNUSED
+            && x.resource.as_deref() == Some("arn:aws:sqs:us-east-1:123456789012:q")),
+        "{f:#?}"
+    );
+    assert!(!blocking(&f), "{f:#?}");
+    // Alone, it grants nothing: still an error.
+    let f = run(allow(
+        json!(["s3:GetObject"]),
+        json!(["arn:aws:sqs:us-east-1:123456789012:q"]),
+    ));
+    assert!(
         f.iter().any(|x| x.code == codes::RESOURCE_MISMATCH
             && x.resource.as_deref() == Some("arn:aws:sqs:us-east-1:123456789012:q")),
         "{f:#?}"
+    );
+}
+
+#[test]
+fn resource_unused() {
+    // The bucket next to its objects for PutObject + PutObjectAcl: parliament and
+    // cloudsplaining accept it, and it blocks nothing.
+    let f = run(allow(
+        json!(["s3:PutObject", "s3:PutObjectAcl"]),
+        json!(["arn:aws:s3:::b", "arn:aws:s3:::b/*"]),
+    ));
+    assert_code(&f, codes::RESOURCE_UNUSED);
+    assert!(!blocking(&f), "{f:#?}");
+    assert!(
+        !has(&f, codes::RESOURCE_MISMATCH),
+        "the statement works: {f:#?}"
     );
 }
 
@@ -406,6 +434,135 @@ fn model_extra_actions_is_reserved_for_the_model_comparison() {
     );
     let f = run(allow(json!("*"), json!("*")));
     assert!(!has(&f, codes::MODEL_EXTRA_ACTIONS));
+}
+
+// ---- issue 10: what an ARN pattern reaches ----
+
+/// Findings with `code` on `resource`.
+fn on(findings: &[Finding], code: &str, resource: &str) -> bool {
+    findings
+        .iter()
+        .any(|f| f.code == code && f.resource.as_deref() == Some(resource))
+}
+
+#[test]
+fn patterns_that_reach_every_resource_are_resource_star() {
+    let cases: &[(&str, &str)] = &[
+        ("iam:PassRole", "arn:aws:iam::*:role/**"),
+        ("iam:PassRole", "arn:aws:iam::123456789012:role*"),
+        ("iam:PassRole", "arn:aws:iam::123456789012:r*"),
+        ("iam:PassRole", "arn:aws:iam::123456789012:role/?*"),
+        ("iam:PassRole", "arn:aws:iam::123456789012:*"),
+        ("s3:GetObject", "arn:*:*:*:*:*"),
+        ("s3:GetObject", "arn:aws:s3:::*/*"),
+        ("s3:GetObject", "arn:aws:s3:::*"),
+        ("s3:ListBucket", "arn:aws:s3:::*"),
+        (
+            "secretsmanager:GetSecretValue",
+            "arn:aws:secretsmanager:*:*:secret:*",
+        ),
+        (
+            "secretsmanager:GetSecretValue",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:*",
+        ),
+        (
+            "ssm:GetParameter",
+            "arn:aws:ssm:us-east-1:123456789012:parameter/*",
+        ),
+        ("lambda:UpdateFunctionCode", "arn:aws:lambda:*:*:function:*"),
+        ("kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/*"),
+        (
+            "dynamodb:GetItem",
+            "arn:aws:dynamodb:us-east-1:123456789012:table/*",
+        ),
+        ("ec2:StopInstances", "arn:aws:ec2:*:*:instance/*"),
+    ];
+    for (action, resource) in cases {
+        let f = run(allow(json!(action), json!(resource)));
+        assert!(
+            on(&f, codes::RESOURCE_STAR, resource),
+            "{action} on {resource}: {f:#?}"
+        );
+        assert!(needs_ack(&f));
+    }
+    // Through an action wildcard too: one finding for the pattern.
+    let f = run(allow(json!("s3:Get*"), json!("arn:aws:s3:::*/*")));
+    assert!(on(&f, codes::RESOURCE_STAR, "arn:aws:s3:::*/*"), "{f:#?}");
+}
+
+#[test]
+fn confined_patterns_are_not_resource_star() {
+    for (action, resource) in [
+        ("s3:GetObject", "arn:aws:s3:::my-data/*"),
+        ("s3:GetObject", "arn:aws:s3:::my-*/reports/*"),
+        ("s3:GetObject", "arn:aws:s3:::home/${aws:username}/*"),
+        (
+            "iam:GetUser",
+            "arn:aws:iam::123456789012:user/${aws:username}",
+        ),
+        ("iam:PassRole", "arn:aws:iam::123456789012:role/app-*"),
+        (
+            "iam:PassRole",
+            "arn:aws:iam::123456789012:role/service-role/?",
+        ),
+        (
+            "secretsmanager:GetSecretValue",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-??????",
+        ),
+        (
+            "logs:GetLogEvents",
+            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f:log-stream:*",
+        ),
+    ] {
+        let f = run(allow(json!(action), json!(resource)));
+        assert!(
+            !has(&f, codes::RESOURCE_STAR),
+            "{action} on {resource}: {f:#?}"
+        );
+    }
+}
+
+#[test]
+fn wildcard_account_region() {
+    let f = run(allow(
+        json!("dynamodb:GetItem"),
+        json!("arn:aws:dynamodb:*:123456789012:table/Orders"),
+    ));
+    assert_code(&f, codes::WILDCARD_ACCOUNT_REGION);
+    assert!(!has(&f, codes::RESOURCE_STAR), "{f:#?}");
+    assert!(!blocking(&f) && !needs_ack(&f), "{f:#?}");
+    let f = run(allow(
+        json!(["ec2:StartInstances", "ec2:StopInstances"]),
+        json!("arn:aws:ec2:*:*:instance/i-0123456789abcdef0"),
+    ));
+    assert_code(&f, codes::WILDCARD_ACCOUNT_REGION);
+    // S3 ARNs have no account or region: nothing to say.
+    assert!(!has(
+        &run(allow(json!("s3:GetObject"), json!("arn:aws:s3:::b/*"))),
+        codes::WILDCARD_ACCOUNT_REGION
+    ));
+}
+
+#[test]
+fn assume_role_on_patterns() {
+    for r in [
+        "arn:aws:iam::*:role/**",
+        "arn:aws:iam::123456789012:role*",
+        "arn:aws:iam::123456789012:r*",
+        "arn:aws:iam::123456789012:role/?*",
+        "arn:*:*:*:*:*",
+        // One role name in every account: OrganizationAccountAccessRole is everywhere.
+        "arn:aws:iam::*:role/OrganizationAccountAccessRole",
+    ] {
+        let f = run(allow(json!("sts:AssumeRole"), json!(r)));
+        assert!(on(&f, codes::ASSUME_ANY_ROLE, r), "{r}: {f:#?}");
+    }
+    // Mixed case in the action does not hide it either.
+    let f = run(allow(
+        json!("STS:assumeROLE"),
+        json!("arn:aws:iam::123456789012:role/*"),
+    ));
+    assert_code(&f, codes::ASSUME_ANY_ROLE);
 }
 
 // ---- warnings ----

@@ -104,6 +104,7 @@ finding_codes! {
     SERVICE_WILDCARD = ServiceWildcard, "service-wildcard", Security;
     ALLOW_NOT_ACTION = AllowNotAction, "allow-not-action", Security;
     ALLOW_NOT_RESOURCE = AllowNotResource, "allow-not-resource", Security;
+    /// `"*"`, or a pattern that reaches every resource of a type, on a scopable action.
     RESOURCE_STAR = ResourceStar, "resource-star", Security;
     /// The model granted actions the rules generator did not find in the description.
     MODEL_EXTRA_ACTIONS = ModelExtraActions, "model-extra-actions", Security;
@@ -112,6 +113,10 @@ finding_codes! {
     MISSING_DEPENDENT_ACTION = MissingDependentAction, "missing-dependent-action", Warning;
     ACTION_WILDCARD = ActionWildcard, "action-wildcard", Warning;
     VERSION_MISSING = VersionMissing, "version-missing", Warning;
+    /// A named resource in any account (`::*:`) or any region.
+    WILDCARD_ACCOUNT_REGION = WildcardAccountRegion, "wildcard-account-region", Warning;
+    /// An ARN no action of its statement accepts, while the statement's actions all have one.
+    RESOURCE_UNUSED = ResourceUnused, "resource-unused", Warning;
 }
 
 impl Code {

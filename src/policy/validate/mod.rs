@@ -33,9 +33,9 @@ pub fn validate(doc: &Value, opts: &ValidateOptions) -> Vec<Finding> {
     let mut grants = escalation::PolicyGrants::default();
     for st in &statements {
         let resolved = actions::resolve(st, allowed.as_deref(), &mut findings);
-        resources::check(st, &resolved, &mut findings);
+        let reached = resources::check(st, &resolved, &mut findings);
         if st.effect == Effect::Allow {
-            security::review(st, &resolved.granted, &mut findings);
+            security::review(st, &resolved.granted, &reached, &mut findings);
         }
         grants.record(st, &resolved.granted);
     }

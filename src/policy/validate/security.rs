@@ -9,8 +9,14 @@ use super::super::findings::{codes, Finding};
 use super::actions::Granted;
 use super::escalation::ESCALATION_ACTIONS;
 use super::lower;
+use super::resources::{Reached, Scope};
 
-pub(super) fn review(st: &Statement, granted: &[Granted], findings: &mut Vec<Finding>) {
+pub(super) fn review(
+    st: &Statement,
+    granted: &[Granted],
+    reached: &Reached,
+    findings: &mut Vec<Finding>,
+) {
     if st.not_action {
         findings.push(
             Finding::new(
@@ -34,7 +40,7 @@ pub(super) fn review(st: &Statement, granted: &[Granted], findings: &mut Vec<Fin
     }
     escalation_actions(st.index, granted, findings);
     permissions_management(st.index, granted, findings);
-    assume_any_role(st, granted, findings);
+    assume_any_role(st.index, granted, reached, findings);
 }
 
 fn escalation_actions(i: usize, granted: &[Granted], findings: &mut Vec<Finding>) {
@@ -103,29 +109,42 @@ fn permissions_management(i: usize, granted: &[Granted], findings: &mut Vec<Find
     }
 }
 
-fn assume_any_role(st: &Statement, granted: &[Granted], findings: &mut Vec<Finding>) {
-    for g in granted {
+/// sts:AssumeRole* on every role (`"*"`, `role/*`, `r*`, ...) or on a role name in any
+/// account (`arn:aws:iam::*:role/OrganizationAccountAccessRole` reaches every account).
+fn assume_any_role(i: usize, granted: &[Granted], reached: &Reached, findings: &mut Vec<Finding>) {
+    const ASSUME: [&str; 3] = [
+        "sts:assumerole",
+        "sts:assumerolewithsaml",
+        "sts:assumerolewithwebidentity",
+    ];
+    for (gi, g) in granted.iter().enumerate() {
         let full = g.full();
-        let lf = lower(&full);
-        if lf != "sts:assumerole"
-            && lf != "sts:assumerolewithsaml"
-            && lf != "sts:assumerolewithwebidentity"
-        {
+        if !ASSUME.contains(&lower(&full).as_str()) {
             continue;
         }
-        for r in &st.resources {
-            if r == "*" || r.ends_with(":role/*") || r.ends_with(":*") {
-                findings.push(
-                    Finding::new(
-                        codes::ASSUME_ANY_ROLE,
-                        format!("{full} on `{r}` can assume any role that trusts the account"),
-                        "name the role ARNs to assume",
-                    )
-                    .at(st.index)
-                    .action(full.clone())
-                    .resource(r.clone()),
-                );
+        let mut hits: Vec<(String, &str)> = Vec::new();
+        if let Some(Scope::Every { resource }) = reached.scopes.get(gi) {
+            hits.push((resource.clone(), "any role that trusts the account"));
+        }
+        for (f, r) in reached.fits[gi].iter().zip(&reached.concrete) {
+            if f.is_some_and(|f| f.reach.any_account && !f.reach.every) {
+                hits.push((
+                    (*r).to_string(),
+                    "this role in every account that trusts this one",
+                ));
             }
+        }
+        for (r, what) in hits {
+            findings.push(
+                Finding::new(
+                    codes::ASSUME_ANY_ROLE,
+                    format!("{full} on `{r}` can assume {what}"),
+                    "name the role ARNs to assume, with their account ids",
+                )
+                .at(i)
+                .action(full.clone())
+                .resource(r),
+            );
         }
     }
 }
