@@ -181,6 +181,11 @@ fn unknown_action() {
     let f = run(allow(json!("s3:GetObjekt"), json!("arn:aws:s3:::b/*")));
     assert_code(&f, codes::UNKNOWN_ACTION);
     assert!(f[0].message.contains("did you mean s3:GetObject"), "{f:#?}");
+    let f = run(allow(json!("s3:GetObjectt"), json!("arn:aws:s3:::b/*")));
+    assert!(
+        f[0].message.contains("(did you mean s3:GetObject?)"),
+        "{f:#?}"
+    );
     // Case-insensitive, like IAM.
     assert!(run(allow(json!("s3:getobject"), json!("arn:aws:s3:::b/*"))).is_empty());
 }
