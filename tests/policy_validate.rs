@@ -570,6 +570,234 @@ fn assume_role_on_patterns() {
     assert_code(&f, codes::ASSUME_ANY_ROLE);
 }
 
+// ---- issue 10: escalation without PassRole, PassRole combinations, evasion, exposure ----
+
+/// One named ARN for each resource type the action accepts (`"*"` when it has none), so
+/// the policy is as narrow as it can be and only the action itself is in question.
+fn named(action: &str) -> Value {
+    let (svc, a) = aws_jit::policy::catalog::action(action).expect("in the catalog");
+    let types = svc.action_resource_types(a);
+    if types.is_empty() {
+        return json!("*");
+    }
+    let arns: Vec<String> = types
+        .iter()
+        .map(|t| {
+            aws_jit::policy::arn::fill(
+                &t.arn,
+                Some("us-east-1"),
+                Some("123456789012"),
+                &["named1", "named2", "named3", "named4", "named5"],
+            )
+        })
+        .collect();
+    json!(arns)
+}
+
+fn narrow(action: &str) -> Value {
+    json!({"Effect": "Allow", "Action": action, "Resource": named(action)})
+}
+
+fn policy(statements: Vec<Value>) -> Value {
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+fn flags(findings: &[Finding], code: &str, action: &str) -> bool {
+    findings
+        .iter()
+        .any(|f| f.code == code && f.action.as_deref() == Some(action))
+}
+
+#[test]
+fn escalation_without_passrole_on_named_resources() {
+    for a in [
+        "lambda:UpdateFunctionCode",
+        "lambda:UpdateFunctionConfiguration",
+        "glue:UpdateDevEndpoint",
+        "ssm:SendCommand",
+        "ssm:StartSession",
+        "ecs:ExecuteCommand",
+        "ec2-instance-connect:SendSSHPublicKey",
+        "ec2:ModifyInstanceAttribute",
+        "sagemaker:CreatePresignedNotebookInstanceUrl",
+        "cloudformation:UpdateStack",
+        "cloudformation:CreateStack",
+        "cloudformation:SetStackPolicy",
+        "codebuild:StartBuild",
+        "codebuild:UpdateProject",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:TagUser",
+        "iam:TagRole",
+        "sts:GetFederationToken",
+        "identitystore:CreateGroupMembership",
+        "sso:CreateAccountAssignment",
+        "sso:DeleteAccountAssignment",
+    ] {
+        let f = run(policy(vec![narrow(a)]));
+        assert!(flags(&f, codes::PRIVILEGE_ESCALATION, a), "{a}: {f:#?}");
+        assert!(!blocking(&f), "{a} is a valid policy: {f:#?}");
+    }
+    // Combinations, across statements.
+    let f = run(policy(vec![
+        narrow("codestar:CreateProject"),
+        narrow("codestar:AssociateTeamMember"),
+    ]));
+    assert!(
+        flags(
+            &f,
+            codes::PRIVILEGE_ESCALATION,
+            "codestar:CreateProject+codestar:AssociateTeamMember"
+        ),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn passrole_with_every_service_that_runs_a_passed_role() {
+    for target in [
+        "elasticmapreduce:RunJobFlow",
+        "apprunner:CreateService",
+        "scheduler:CreateSchedule",
+        "ecs:CreateService",
+        "ecs:RunTask",
+        "batch:SubmitJob",
+        "states:CreateStateMachine",
+        "sagemaker:CreateTrainingJob",
+        "codestar:CreateProject",
+        "datapipeline:CreatePipeline",
+        "events:PutTargets",
+        "lambda:CreateFunction",
+    ] {
+        // PassRole on one named role, in another statement than the target.
+        let f = run(policy(vec![
+            json!({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::123456789012:role/app"}),
+            narrow(target),
+        ]));
+        assert!(
+            flags(
+                &f,
+                codes::PASSROLE_ESCALATION,
+                &format!("iam:PassRole+{target}")
+            ),
+            "{target}: {f:#?}"
+        );
+    }
+    // Through a wildcard and mixed case.
+    let f = run(policy(vec![
+        json!({"Effect": "Allow", "Action": "IAM:pass*", "Resource": "arn:aws:iam::123456789012:role/app"}),
+        narrow("ec2:RunInstances"),
+    ]));
+    assert!(
+        flags(
+            &f,
+            codes::PASSROLE_ESCALATION,
+            "iam:PassRole+ec2:RunInstances"
+        ),
+        "{f:#?}"
+    );
+    // NotAction grants both: one summary for the statement.
+    let f = run(policy(vec![
+        json!({"Effect": "Allow", "NotAction": "s3:*", "Resource": "*"}),
+    ]));
+    assert!(flags(&f, codes::PASSROLE_ESCALATION, "NotAction"), "{f:#?}");
+    assert!(
+        flags(&f, codes::PRIVILEGE_ESCALATION, "NotAction"),
+        "{f:#?}"
+    );
+    // A Deny on "*" takes PassRole away.
+    let f = run(policy(vec![
+        json!({"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}),
+        json!({"Effect": "Deny", "Action": "iam:PassRole", "Resource": "*"}),
+    ]));
+    assert!(!has(&f, codes::PASSROLE_ESCALATION), "{f:#?}");
+}
+
+#[test]
+fn defense_evasion() {
+    for a in [
+        "organizations:DetachPolicy",
+        "organizations:DeletePolicy",
+        "organizations:UpdatePolicy",
+        "cloudtrail:StopLogging",
+        "cloudtrail:DeleteTrail",
+        "cloudtrail:UpdateTrail",
+        "cloudtrail:PutEventSelectors",
+        "guardduty:DeleteDetector",
+        "guardduty:UpdateDetector",
+        "config:StopConfigurationRecorder",
+        "iam:DeactivateMFADevice",
+        "iam:DeleteRolePermissionsBoundary",
+    ] {
+        let f = run(policy(vec![narrow(a)]));
+        assert!(flags(&f, codes::DEFENSE_EVASION, a), "{a}: {f:#?}");
+        assert!(needs_ack(&f));
+    }
+    let f = run(allow(json!("*"), json!("*")));
+    assert!(flags(&f, codes::DEFENSE_EVASION, "*"), "{f:#?}");
+}
+
+#[test]
+fn credentials_exposure_at_breadth() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "secretsmanager:GetSecretValue",
+            "arn:aws:secretsmanager:*:*:secret:*",
+        ),
+        (
+            "ssm:GetParameter",
+            "arn:aws:ssm:us-east-1:123456789012:parameter/*",
+        ),
+        ("ssm:GetParametersByPath", "arn:aws:ssm:*:*:*"),
+        ("kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/*"),
+        (
+            "redshift:GetClusterCredentials",
+            "arn:aws:redshift:us-east-1:123456789012:dbuser:*/*",
+        ),
+        (
+            "ec2:GetPasswordData",
+            "arn:aws:ec2:us-east-1:123456789012:instance/*",
+        ),
+        (
+            "lambda:GetFunction",
+            "arn:aws:lambda:us-east-1:123456789012:function:*",
+        ),
+        ("secretsmanager:GetSecretValue", "*"),
+    ];
+    for (action, resource) in cases {
+        let f = run(allow(json!(action), json!(resource)));
+        assert!(
+            flags(&f, codes::CREDENTIALS_EXPOSURE, action),
+            "{action} on {resource}: {f:#?}"
+        );
+    }
+    // Every object of every bucket.
+    let f = run(allow(json!("s3:GetObject"), json!("arn:aws:s3:::*/*")));
+    assert!(
+        flags(&f, codes::DATA_EXFILTRATION, "s3:GetObject"),
+        "{f:#?}"
+    );
+    // A registry token with pulls on every repository.
+    let f = run(policy(vec![
+        json!({"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}),
+        json!({"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+               "Resource": "arn:aws:ecr:us-east-1:123456789012:repository/*"}),
+    ]));
+    assert_code(&f, codes::CREDENTIALS_EXPOSURE);
+    // Named: a warning the approver sees, nothing to acknowledge.
+    let f = run(allow(
+        json!("secretsmanager:GetSecretValue"),
+        json!("arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-??????"),
+    ));
+    assert_code(&f, codes::RETURNS_CREDENTIALS);
+    assert!(!needs_ack(&f), "{f:#?}");
+    let f = run(allow(
+        json!("sts:AssumeRole"),
+        json!("arn:aws:iam::123456789012:role/reader"),
+    ));
+    assert_code(&f, codes::RETURNS_CREDENTIALS);
+    assert!(!needs_ack(&f), "{f:#?}");
+}
+
 // ---- warnings ----
 
 #[test]

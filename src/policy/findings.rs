@@ -99,6 +99,12 @@ finding_codes! {
     PRIVILEGE_ESCALATION = PrivilegeEscalation, "privilege-escalation", Security;
     PASSROLE_ESCALATION = PassroleEscalation, "passrole-escalation", Security;
     ASSUME_ANY_ROLE = AssumeAnyRole, "assume-any-role", Security;
+    /// Switching off or blinding a guardrail: CloudTrail, GuardDuty, Config, SCPs, MFA.
+    DEFENSE_EVASION = DefenseEvasion, "defense-evasion", Security;
+    /// An action that returns credentials or secrets, on every resource of its type.
+    CREDENTIALS_EXPOSURE = CredentialsExposure, "credentials-exposure", Security;
+    /// Reading data (objects, tables, snapshots) from every resource of a type.
+    DATA_EXFILTRATION = DataExfiltration, "data-exfiltration", Security;
     PERMISSIONS_MANAGEMENT = PermissionsManagement, "permissions-management", Security;
     FULL_WILDCARD = FullWildcard, "full-wildcard", Security;
     SERVICE_WILDCARD = ServiceWildcard, "service-wildcard", Security;
@@ -117,6 +123,8 @@ finding_codes! {
     WILDCARD_ACCOUNT_REGION = WildcardAccountRegion, "wildcard-account-region", Warning;
     /// An ARN no action of its statement accepts, while the statement's actions all have one.
     RESOURCE_UNUSED = ResourceUnused, "resource-unused", Warning;
+    /// An action that returns credentials, on named resources (or its caller's own).
+    RETURNS_CREDENTIALS = ReturnsCredentials, "returns-credentials", Warning;
 }
 
 impl Code {

@@ -1,100 +1,67 @@
-//! Privilege escalation: the single actions and the combinations (across statements) that
-//! let a holder raise their own privileges.
+//! Escalation, evasion and exposure: the methods of `methods.rs` applied to what the policy
+//! allows. Single actions are findings on their statement; combinations (iam:PassRole with
+//! a service that runs the passed role, and the others) are found across statements.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::super::catalog::{Action, Service};
+use super::super::catalog::{self, Action, Service};
 use super::super::document::{Effect, Statement};
-use super::super::findings::{codes, Finding};
+use super::super::findings::{codes, Code, Finding};
 use super::actions::Granted;
 use super::lower;
-
-/// Single actions that let a holder raise their own privileges (Rhino Security Labs'
-/// IAM escalation methods plus their Identity Center equivalents).
-pub const ESCALATION_ACTIONS: &[&str] = &[
-    "iam:CreatePolicyVersion",
-    "iam:SetDefaultPolicyVersion",
-    "iam:AttachUserPolicy",
-    "iam:AttachGroupPolicy",
-    "iam:AttachRolePolicy",
-    "iam:PutUserPolicy",
-    "iam:PutGroupPolicy",
-    "iam:PutRolePolicy",
-    "iam:CreateAccessKey",
-    "iam:CreateLoginProfile",
-    "iam:UpdateLoginProfile",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:AddUserToGroup",
-    "iam:PutUserPermissionsBoundary",
-    "iam:PutRolePermissionsBoundary",
-    "iam:DeleteUserPermissionsBoundary",
-    "iam:DeleteRolePermissionsBoundary",
-    "sso:PutInlinePolicyToPermissionSet",
-    "sso:AttachManagedPolicyToPermissionSet",
-    "sso:AttachCustomerManagedPolicyReferenceToPermissionSet",
-    "sso:PutPermissionsBoundaryToPermissionSet",
-    "sso:CreateAccountAssignment",
-];
-
-/// Actions that run code or infrastructure as a role passed with `iam:PassRole`.
-pub const PASSROLE_TARGETS: &[&str] = &[
-    "ec2:RunInstances",
-    "ec2:RequestSpotInstances",
-    "ec2:AssociateIamInstanceProfile",
-    "ec2:ReplaceIamInstanceProfileAssociation",
-    "lambda:CreateFunction",
-    "lambda:UpdateFunctionConfiguration",
-    "glue:CreateDevEndpoint",
-    "glue:UpdateDevEndpoint",
-    "glue:CreateJob",
-    "glue:UpdateJob",
-    "glue:CreateSession",
-    "cloudformation:CreateStack",
-    "cloudformation:UpdateStack",
-    "cloudformation:CreateChangeSet",
-    "cloudformation:CreateStackSet",
-    "datapipeline:CreatePipeline",
-    "datapipeline:PutPipelineDefinition",
-    "ecs:RunTask",
-    "ecs:StartTask",
-    "ecs:RegisterTaskDefinition",
-    "ecs:CreateService",
-    "sagemaker:CreateNotebookInstance",
-    "sagemaker:CreateTrainingJob",
-    "sagemaker:CreateProcessingJob",
-    "codebuild:CreateProject",
-    "codebuild:UpdateProject",
-    "states:CreateStateMachine",
-    "autoscaling:CreateLaunchConfiguration",
-    "batch:RegisterJobDefinition",
-];
+use super::methods::{
+    Entry, COMBO_ESCALATION, CREDENTIALS, DATA_EXFILTRATION, DEFENSE_EVASION, ECR_PULL, PASSROLE,
+    SINGLE_ESCALATION,
+};
+use super::resources::{Reached, Scope};
 
 /// What the whole policy allows, gathered statement by statement.
 #[derive(Default)]
 pub(super) struct PolicyGrants {
     /// Lowercase `svc:action` → the resources of the statements that allow it.
     pub by_action: BTreeMap<String, Vec<String>>,
+    /// Lowercase actions allowed on every resource of a type (or without resource scope).
+    pub broad: BTreeSet<String>,
     /// Actions named without a wildcard: (statement, service, action).
     pub explicit: Vec<(usize, &'static Service, &'static Action)>,
     /// `"*"` or a wildcard service prefix in an Allow statement.
     pub allows_everything: bool,
+    /// Lowercase Action entries of Allow statements that span services (`*`, `*:get*`).
+    wide_patterns: Vec<String>,
+    /// Allow + NotAction: the lowercase entries each statement excludes.
+    not_actions: Vec<Vec<String>>,
+    /// Lowercase Action entries (patterns too) denied outright: Deny on `"*"`, no Condition.
+    denied: Vec<String>,
 }
 
 impl PolicyGrants {
-    pub fn record(&mut self, st: &Statement, granted: &[Granted]) {
-        if st.effect != Effect::Allow || st.not_action {
+    pub fn record(&mut self, st: &Statement, granted: &[Granted], reached: &Reached) {
+        let entries: Vec<String> = st.actions.iter().map(|a| lower(a)).collect();
+        if st.effect == Effect::Deny {
+            let outright = !st.has_condition
+                && !st.not_action
+                && !st.not_resource
+                && st.resources.iter().any(|r| r == "*");
+            if outright {
+                self.denied.extend(entries);
+            }
             return;
         }
-        if st
-            .actions
-            .iter()
-            .any(|a| a == "*" || a.split(':').next().is_some_and(|s| s.contains('*')))
-        {
-            self.allows_everything = true;
+        if st.not_action {
+            self.not_actions.push(entries);
+            return;
         }
-        for g in granted {
+        for e in entries.into_iter().filter(|e| spans_services(e)) {
+            self.allows_everything = true;
+            self.wide_patterns.push(e);
+        }
+        for (g, scope) in granted.iter().zip(&reached.scopes) {
+            let full = lower(&g.full());
+            if scope.is_broad() {
+                self.broad.insert(full.clone());
+            }
             self.by_action
-                .entry(lower(&g.full()))
+                .entry(full)
                 .or_default()
                 .extend(st.resources.iter().cloned());
             if g.pattern.is_none() {
@@ -103,25 +70,295 @@ impl PolicyGrants {
         }
     }
 
-    /// Does an Allow statement grant `svc:Action` (any case)?
+    /// Does the policy allow `svc:Action` (any case), by name, pattern or NotAction,
+    /// and no Deny takes it away outright?
     pub fn allows(&self, action: &str) -> bool {
-        self.by_action.contains_key(&lower(action))
+        let a = lower(action);
+        if self.denied(&a) {
+            return false;
+        }
+        self.by_action.contains_key(&a)
+            || self
+                .wide_patterns
+                .iter()
+                .any(|p| catalog::glob_match(p, &a))
+            || self
+                .not_actions
+                .iter()
+                .any(|ex| !ex.iter().any(|p| catalog::glob_match(p, &a)))
+    }
+
+    /// Allowed on every resource of its type (or by a statement that spans services).
+    fn allows_broadly(&self, action: &str) -> bool {
+        let a = lower(action);
+        !self.denied(&a)
+            && (self.broad.contains(&a) || (self.allows(&a) && !self.by_action.contains_key(&a)))
+    }
+
+    fn denied(&self, lowercase: &str) -> bool {
+        self.denied
+            .iter()
+            .any(|p| catalog::glob_match(p, lowercase))
+    }
+}
+
+/// `*`, `*:Get*`, `i*:*`: an Action entry whose service part is a wildcard.
+fn spans_services(entry: &str) -> bool {
+    entry == "*"
+        || entry
+            .split(':')
+            .next()
+            .is_some_and(|s| s.contains(['*', '?']))
+}
+
+/// The single-action methods, on one Allow statement.
+pub(super) fn statement_methods(
+    st: &Statement,
+    granted: &[Granted],
+    reached: &Reached,
+    grants: &PolicyGrants,
+    findings: &mut Vec<Finding>,
+) {
+    wide_statement_summaries(st, grants, findings);
+    for (g, scope) in granted.iter().zip(&reached.scopes) {
+        let full = g.full();
+        let lf = lower(&full);
+        if grants.denied(&lf) {
+            continue;
+        }
+        let via = g
+            .pattern
+            .as_ref()
+            .map(|p| format!(" (granted by `{p}`)"))
+            .unwrap_or_default();
+        if let Some(why) = lookup(SINGLE_ESCALATION, &lf) {
+            findings.push(
+                Finding::new(
+                    codes::PRIVILEGE_ESCALATION,
+                    format!("{full} lets the holder give themselves more permissions{via}: {why}"),
+                    "remove it; if it is truly needed, the approver must acknowledge it",
+                )
+                .at(st.index)
+                .action(full.clone()),
+            );
+        }
+        if let Some(why) = lookup(DEFENSE_EVASION, &lf) {
+            findings.push(
+                Finding::new(
+                    codes::DEFENSE_EVASION,
+                    format!("{full} switches off or blinds a guardrail{via}: {why}"),
+                    "remove it; guardrail changes belong to the security team's own roles",
+                )
+                .at(st.index)
+                .action(full.clone()),
+            );
+        }
+        exposure(st.index, &full, &via, scope, findings);
+    }
+}
+
+/// Credentials and data exposure of one granted action, by how far it reaches.
+fn exposure(i: usize, full: &str, via: &str, scope: &Scope, findings: &mut Vec<Finding>) {
+    let lf = lower(full);
+    // These are privilege escalation already, or assume-any-role when broad.
+    let escalation = lookup(SINGLE_ESCALATION, &lf).is_some();
+    let assume = lf.starts_with("sts:assumerole");
+    if let Some(why) = lookup(CREDENTIALS, &lf).filter(|_| !escalation) {
+        match scope {
+            Scope::Every { resource } if !assume => findings.push(
+                Finding::new(
+                    codes::CREDENTIALS_EXPOSURE,
+                    format!("{full} on `{resource}` returns credentials or secrets of every resource of its type{via}: {why}"),
+                    "name the secrets, parameters, keys or users it is for",
+                )
+                .at(i)
+                .action(full)
+                .resource(resource.clone()),
+            ),
+            Scope::Confined | Scope::Unscoped => findings.push(
+                Finding::new(
+                    codes::RETURNS_CREDENTIALS,
+                    format!("{full} returns credentials or secrets{via}: {why}"),
+                    "make sure the approver expects credentials to be handed out",
+                )
+                .at(i)
+                .action(full),
+            ),
+            Scope::Every { .. } | Scope::Nothing => {}
+        }
+    }
+    if let (Some(why), Scope::Every { resource }) = (lookup(DATA_EXFILTRATION, &lf), scope) {
+        findings.push(
+            Finding::new(
+                codes::DATA_EXFILTRATION,
+                format!("{full} on `{resource}` reads or copies data out of every resource of its type{via}: {why}"),
+                "name the buckets, tables or snapshots it is for",
+            )
+            .at(i)
+            .action(full)
+            .resource(resource.clone()),
+        );
+    }
+}
+
+/// A statement whose Action spans services (`*`, `*:Get*`) or uses NotAction grants whole
+/// tables of methods at once: one finding per kind, naming the first few.
+fn wide_statement_summaries(st: &Statement, grants: &PolicyGrants, findings: &mut Vec<Finding>) {
+    let patterns: Vec<String> = if st.not_action {
+        Vec::new()
+    } else {
+        let p: Vec<String> = st
+            .actions
+            .iter()
+            .map(|a| lower(a))
+            .filter(|a| spans_services(a))
+            .collect();
+        if p.is_empty() {
+            return;
+        }
+        p
+    };
+    let excluded: Vec<String> = if st.not_action {
+        st.actions.iter().map(|a| lower(a)).collect()
+    } else {
+        Vec::new()
+    };
+    let granted_here = |a: &str| {
+        let a = lower(a);
+        !grants.denied(&a)
+            && if st.not_action {
+                !excluded.iter().any(|p| catalog::glob_match(p, &a))
+            } else {
+                patterns.iter().any(|p| catalog::glob_match(p, &a))
+            }
+    };
+    let broad = st.not_resource || st.resources.iter().any(|r| r == "*");
+    let label = if st.not_action {
+        "NotAction".to_string()
+    } else {
+        patterns.join(", ")
+    };
+    let mut summary = |code: &'static Code, table: &[Entry], what: &str, fix: &str| {
+        let hit: Vec<&str> = table
+            .iter()
+            .map(|(a, _)| *a)
+            .filter(|a| granted_here(a))
+            .collect();
+        if hit.is_empty() {
+            return;
+        }
+        let shown: Vec<&str> = hit.iter().take(6).copied().collect();
+        findings.push(
+            Finding::new(
+                code,
+                format!(
+                    "`{label}` grants {} {what} ({}{})",
+                    hit.len(),
+                    shown.join(", "),
+                    if hit.len() > 6 { ", ..." } else { "" }
+                ),
+                fix,
+            )
+            .at(st.index)
+            .action(label.clone()),
+        );
+    };
+    summary(
+        codes::PRIVILEGE_ESCALATION,
+        SINGLE_ESCALATION,
+        "privilege-escalation actions",
+        "name the actions needed instead",
+    );
+    if granted_here("iam:PassRole") {
+        summary(
+            codes::PASSROLE_ESCALATION,
+            PASSROLE,
+            "actions that run a role passed with iam:PassRole, which it grants too",
+            "name the actions needed instead",
+        );
+    }
+    summary(
+        codes::DEFENSE_EVASION,
+        DEFENSE_EVASION,
+        "actions that switch off guardrails",
+        "name the actions needed instead",
+    );
+    if broad {
+        summary(
+            codes::CREDENTIALS_EXPOSURE,
+            CREDENTIALS,
+            "actions that return credentials or secrets, on every resource",
+            "name the actions and the resources instead",
+        );
+        summary(
+            codes::DATA_EXFILTRATION,
+            DATA_EXFILTRATION,
+            "actions that read or copy data, on every resource",
+            "name the actions and the resources instead",
+        );
+    }
+}
+
+fn lookup(table: &[Entry], lowercase: &str) -> Option<&'static str> {
+    table
+        .iter()
+        .find(|(a, _)| a.eq_ignore_ascii_case(lowercase))
+        .map(|(_, why)| *why)
+}
+
+/// Combinations across statements: iam:PassRole with a service that runs the passed role,
+/// the other multi-action methods, and a registry token with pull on every repository.
+/// A statement that allows everything was summarised on its own already.
+pub(super) fn combinations(grants: &PolicyGrants, findings: &mut Vec<Finding>) {
+    if grants.allows_everything {
+        return;
+    }
+    passrole(grants, findings);
+    for (actions, why) in COMBO_ESCALATION {
+        if actions.iter().all(|a| grants.allows(a)) {
+            findings.push(
+                Finding::new(
+                    codes::PRIVILEGE_ESCALATION,
+                    format!(
+                        "{} together let the holder escalate: {why}",
+                        actions.join(" + ")
+                    ),
+                    "remove one of them; if all are needed, the approver must acknowledge it",
+                )
+                .action(actions.join("+")),
+            );
+        }
+    }
+    if grants.allows("ecr:GetAuthorizationToken")
+        && ECR_PULL.iter().any(|a| grants.allows_broadly(a))
+    {
+        findings.push(
+            Finding::new(
+                codes::CREDENTIALS_EXPOSURE,
+                "ecr:GetAuthorizationToken with image pulls on every repository hands out every container image (and the secrets baked into them)",
+                "name the repositories to pull from",
+            )
+            .action(format!("ecr:GetAuthorizationToken+{}", ECR_PULL.join("+"))),
+        );
     }
 }
 
 /// iam:PassRole together with a service that runs as the passed role.
-pub(super) fn passrole_combinations(grants: &PolicyGrants, findings: &mut Vec<Finding>) {
-    let Some(passrole_resources) = grants.by_action.get("iam:passrole") else {
+fn passrole(grants: &PolicyGrants, findings: &mut Vec<Finding>) {
+    if !grants.allows("iam:PassRole") {
         return;
-    };
-    for target in PASSROLE_TARGETS {
+    }
+    let on = grants
+        .by_action
+        .get("iam:passrole")
+        .map_or_else(|| "every role".to_string(), |r| r.join(", "));
+    for (target, why) in PASSROLE {
         if grants.allows(target) {
             findings.push(
                 Finding::new(
                     codes::PASSROLE_ESCALATION,
                     format!(
-                        "iam:PassRole (on {}) with {target} lets the holder run code as any role it can pass",
-                        passrole_resources.join(", ")
+                        "iam:PassRole (on {on}) with {target} lets the holder run code as any role it can pass: {why}"
                     ),
                     "drop iam:PassRole, or scope it to one role ARN and add an iam:PassedToService condition; the approver must acknowledge it",
                 )

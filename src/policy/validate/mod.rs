@@ -8,6 +8,7 @@
 mod actions;
 mod dependent;
 mod escalation;
+mod methods;
 mod resources;
 mod security;
 mod suggest;
@@ -18,7 +19,7 @@ use super::document::{self, Effect};
 use super::findings::{codes, Finding};
 use super::{PolicyTarget, ValidateOptions};
 
-pub use escalation::{ESCALATION_ACTIONS, PASSROLE_TARGETS};
+pub use methods::{ESCALATION_ACTIONS, PASSROLE_TARGETS};
 
 fn lower(s: &str) -> String {
     s.to_ascii_lowercase()
@@ -30,17 +31,23 @@ pub fn validate(doc: &Value, opts: &ValidateOptions) -> Vec<Finding> {
     check_size(doc, opts.target, &mut findings);
     let allowed = allowed_services(opts);
 
+    // First what every statement grants and reaches, then the review: a Deny further
+    // down can take an action away, and combinations span statements.
     let mut grants = escalation::PolicyGrants::default();
+    let mut analysed = Vec::with_capacity(statements.len());
     for st in &statements {
         let resolved = actions::resolve(st, allowed.as_deref(), &mut findings);
         let reached = resources::check(st, &resolved, &mut findings);
-        if st.effect == Effect::Allow {
-            security::review(st, &resolved.granted, &reached, &mut findings);
-        }
-        grants.record(st, &resolved.granted);
+        grants.record(st, &resolved.granted, &reached);
+        analysed.push((st, resolved, reached));
     }
+    for (st, resolved, reached) in &analysed {
+        if st.effect == Effect::Allow {
+            security::review(st, &resolved.granted, reached, &grants, &mut findings);
+        }
+    }
+    escalation::combinations(&grants, &mut findings);
     if !grants.allows_everything {
-        escalation::passrole_combinations(&grants, &mut findings);
         dependent::missing(&grants, &mut findings);
     }
     findings

@@ -22,6 +22,13 @@ pub(super) enum Scope {
     Unscoped,
 }
 
+impl Scope {
+    /// Every resource the action can touch: a pattern as broad as `"*"`, or `"*"` itself.
+    pub fn is_broad(&self) -> bool {
+        matches!(self, Scope::Every { .. } | Scope::Unscoped)
+    }
+}
+
 /// The broadest way one resource pattern reaches one granted action.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Fit {

@@ -1,13 +1,13 @@
-//! Security review of one Allow statement: negated elements, escalation actions,
-//! Permissions management, assuming any role.
+//! Security review of one Allow statement: negated elements, the escalation, evasion and
+//! exposure methods, Permissions management, assuming any role.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::super::catalog::AccessLevel;
 use super::super::document::Statement;
 use super::super::findings::{codes, Finding};
 use super::actions::Granted;
-use super::escalation::ESCALATION_ACTIONS;
+use super::escalation::{self, PolicyGrants};
 use super::lower;
 use super::resources::{Reached, Scope};
 
@@ -15,6 +15,7 @@ pub(super) fn review(
     st: &Statement,
     granted: &[Granted],
     reached: &Reached,
+    grants: &PolicyGrants,
     findings: &mut Vec<Finding>,
 ) {
     if st.not_action {
@@ -26,6 +27,7 @@ pub(super) fn review(
             )
             .at(st.index),
         );
+        escalation::statement_methods(st, granted, reached, grants, findings);
         return;
     }
     if st.not_resource {
@@ -38,33 +40,9 @@ pub(super) fn review(
             .at(st.index),
         );
     }
-    escalation_actions(st.index, granted, findings);
+    escalation::statement_methods(st, granted, reached, grants, findings);
     permissions_management(st.index, granted, findings);
     assume_any_role(st.index, granted, reached, findings);
-}
-
-fn escalation_actions(i: usize, granted: &[Granted], findings: &mut Vec<Finding>) {
-    let escalation: BTreeSet<String> = ESCALATION_ACTIONS.iter().map(|a| lower(a)).collect();
-    for g in granted {
-        let full = g.full();
-        if escalation.contains(&lower(&full)) {
-            findings.push(
-                Finding::new(
-                    codes::PRIVILEGE_ESCALATION,
-                    format!(
-                        "{full} lets the holder give themselves more permissions{}",
-                        g.pattern
-                            .as_ref()
-                            .map(|p| format!(" (granted by `{p}`)"))
-                            .unwrap_or_default()
-                    ),
-                    "remove it; if it is truly needed, the approver must acknowledge it",
-                )
-                .at(i)
-                .action(full),
-            );
-        }
-    }
 }
 
 /// One finding per explicit action; one per wildcard that includes any.
