@@ -798,6 +798,213 @@ fn credentials_exposure_at_breadth() {
     assert!(!needs_ack(&f), "{f:#?}");
 }
 
+// ---- issue 10: conditions against the catalog ----
+
+fn with_condition(action: &str, resource: &str, condition: Value) -> Value {
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": action, "Resource": resource, "Condition": condition}]})
+}
+
+fn cond(condition: Value) -> Vec<Finding> {
+    run(with_condition(
+        "s3:GetObject",
+        "arn:aws:s3:::b/*",
+        condition,
+    ))
+}
+
+#[test]
+fn conditions_that_are_right_have_no_findings() {
+    for (action, resource, c) in [
+        (
+            "s3:GetObject",
+            "arn:aws:s3:::b/*",
+            json!({"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}),
+        ),
+        (
+            "s3:GetObject",
+            "arn:aws:s3:::b/*",
+            json!({"DateGreaterThan": {"aws:EpochTime": "1735689600"}}),
+        ),
+        (
+            "s3:GetObject",
+            "arn:aws:s3:::b/*",
+            json!({"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "2001:db8::/32"]}}),
+        ),
+        (
+            "s3:GetObject",
+            "arn:aws:s3:::b/*",
+            json!({"NumericLessThan": {"aws:MultiFactorAuthAge": 3600}}),
+        ),
+        (
+            "s3:GetObject",
+            "arn:aws:s3:::b/*",
+            json!({"Bool": {"aws:MultiFactorAuthPresent": true}}),
+        ),
+        (
+            "s3:GetObject",
+            "arn:aws:s3:::b/*",
+            json!({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/app-*"}}),
+        ),
+        (
+            "s3:GetObject",
+            "arn:aws:s3:::b/*",
+            json!({"Null": {"aws:TokenIssueTime": "true"}}),
+        ),
+        (
+            "s3:GetObject",
+            "arn:aws:s3:::b/*",
+            json!({"StringEquals": {"aws:PrincipalTag/team": "${aws:username}"}}),
+        ),
+        (
+            "s3:GetObject",
+            "arn:aws:s3:::b/*",
+            json!({"ForAnyValue:StringEquals": {"aws:CalledVia": "cloudformation.amazonaws.com"}}),
+        ),
+        (
+            "s3:GetObject",
+            "arn:aws:s3:::b/*",
+            json!({"StringEquals": {"s3:ExistingObjectTag/team": "data"}}),
+        ),
+        (
+            "s3:ListBucket",
+            "arn:aws:s3:::b",
+            json!({"StringLike": {"S3:Prefix": ["home/${aws:username}/*"]}}),
+        ),
+        (
+            "iam:PassRole",
+            "arn:aws:iam::123456789012:role/app",
+            json!({"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}),
+        ),
+        (
+            "sts:AssumeRoleWithSAML",
+            "arn:aws:iam::123456789012:role/app",
+            json!({"StringEquals": {"saml:aud": "https://signin.aws.amazon.com/saml"}}),
+        ),
+        (
+            "s3:GetObject",
+            "arn:aws:s3:::b/*",
+            json!({"ArnEquals": {"ec2:SourceInstanceArn": "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0"}}),
+        ),
+    ] {
+        let f = run(with_condition(action, resource, c.clone()));
+        let cond_findings: Vec<&Finding> = f
+            .iter()
+            .filter(|x| x.code.as_str().starts_with("condition") || x.code == codes::MFA_CONDITION)
+            .collect();
+        assert!(cond_findings.is_empty(), "{c}: {f:#?}");
+    }
+}
+
+#[test]
+fn condition_key() {
+    let f = cond(json!({"IpAddress": {"aws:SourceIpp": "203.0.113.0/24"}}));
+    assert_code(&f, codes::CONDITION_KEY);
+    assert!(blocking(&f));
+    assert!(
+        f.iter()
+            .any(|x| x.message.contains("did you mean aws:SourceIp")),
+        "{f:#?}"
+    );
+    let f = run(with_condition(
+        "s3:ListBucket",
+        "arn:aws:s3:::b",
+        json!({"StringLike": {"s3:prefixx": "home/*"}}),
+    ));
+    assert_code(&f, codes::CONDITION_KEY);
+    assert!(
+        f.iter()
+            .any(|x| x.message.contains("did you mean s3:prefix")),
+        "{f:#?}"
+    );
+    assert_code(
+        &cond(json!({"StringEquals": {"nosuchservice:Key": "x"}})),
+        codes::CONDITION_KEY,
+    );
+}
+
+#[test]
+fn condition_key_not_applicable() {
+    // s3:prefix is in ListBucket's request, never in GetObject's.
+    let f = run(
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": ["s3:ListBucket", "s3:GetObject"], "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+        "Condition": {"StringLike": {"s3:prefix": "home/*"}}}]}),
+    );
+    assert_code(&f, codes::CONDITION_KEY_NOT_APPLICABLE);
+    let w = f
+        .iter()
+        .find(|x| x.code == codes::CONDITION_KEY_NOT_APPLICABLE)
+        .expect("present");
+    assert!(
+        w.message.contains("s3:GetObject") && !w.message.contains("s3:ListBucket"),
+        "{w:#?}"
+    );
+    assert!(!blocking(&f));
+}
+
+#[test]
+fn condition_type() {
+    for c in [
+        json!({"NumericLessThan": {"aws:SourceIp": "10"}}),
+        json!({"DateGreaterThan": {"aws:username": "2025-01-01"}}),
+        json!({"Bool": {"aws:SourceIp": "true"}}),
+        json!({"StringEquals": {"aws:MultiFactorAuthAge": "3600"}}),
+        json!({"IpAddress": {"aws:username": "10.0.0.0/8"}}),
+    ] {
+        let f = cond(c.clone());
+        assert!(has(&f, codes::CONDITION_TYPE), "{c}: {f:#?}");
+        assert!(blocking(&f));
+    }
+}
+
+#[test]
+fn condition_value() {
+    for c in [
+        json!({"DateGreaterThan": {"aws:CurrentTime": "yesterday"}}),
+        json!({"DateLessThan": {"aws:CurrentTime": "2025-13-01T00:00:00Z"}}),
+        json!({"NumericLessThan": {"aws:MultiFactorAuthAge": "an hour"}}),
+        json!({"IpAddress": {"aws:SourceIp": "10.0.0.300/8"}}),
+        json!({"Bool": {"aws:SecureTransport": "yes"}}),
+        json!({"Null": {"aws:TokenIssueTime": "maybe"}}),
+        json!({"ArnLike": {"aws:SourceArn": "my-bucket"}}),
+    ] {
+        let f = cond(c.clone());
+        assert!(has(&f, codes::CONDITION_VALUE), "{c}: {f:#?}");
+        assert!(blocking(&f));
+    }
+}
+
+#[test]
+fn condition_set_operator() {
+    let f = cond(json!({"ForAllValues:StringEquals": {"aws:username": ["alice", "bob"]}}));
+    assert_code(&f, codes::CONDITION_SET_OPERATOR);
+    let f = run(with_condition(
+        "ec2:CreateTags",
+        "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0",
+        json!({"StringEquals": {"aws:TagKeys": "team"}}),
+    ));
+    assert_code(&f, codes::CONDITION_SET_OPERATOR);
+    assert!(!blocking(&f));
+}
+
+#[test]
+fn mfa_condition() {
+    let f = cond(json!({"Bool": {"aws:MultiFactorAuthPresent": "false"}}));
+    assert_code(&f, codes::MFA_CONDITION);
+    assert!(!blocking(&f));
+    let deny = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Deny", "Action": "*", "Resource": "*",
+         "Condition": {"Bool": {"aws:MultiFactorAuthPresent": false}}}]});
+    assert_code(&run(deny), codes::MFA_CONDITION);
+    // The right pattern is quiet.
+    let ok = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "*", "Resource": "*",
+         "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}]});
+    assert!(!has(&run(ok), codes::MFA_CONDITION));
+}
+
 // ---- warnings ----
 
 #[test]

@@ -88,6 +88,12 @@ finding_codes! {
     PRINCIPAL = Principal, "principal", Error;
     /// Unknown operator or a badly shaped condition block.
     CONDITION = Condition, "condition", Error;
+    /// A condition key that exists nowhere: not a global `aws:` key, not a key of its service.
+    CONDITION_KEY = ConditionKey, "condition-key", Error;
+    /// The operator does not fit the key's type (NumericLessThan on aws:SourceIp).
+    CONDITION_TYPE = ConditionType, "condition-type", Error;
+    /// A value the operator cannot read (a date that does not parse, "yes" for Bool).
+    CONDITION_VALUE = ConditionValue, "condition-value", Error;
     UNKNOWN_SERVICE = UnknownService, "unknown-service", Error;
     UNKNOWN_ACTION = UnknownAction, "unknown-action", Error;
     WILDCARD_NO_MATCH = WildcardNoMatch, "wildcard-no-match", Error;
@@ -125,6 +131,12 @@ finding_codes! {
     RESOURCE_UNUSED = ResourceUnused, "resource-unused", Warning;
     /// An action that returns credentials, on named resources (or its caller's own).
     RETURNS_CREDENTIALS = ReturnsCredentials, "returns-credentials", Warning;
+    /// A known key that some actions of the statement never receive.
+    CONDITION_KEY_NOT_APPLICABLE = ConditionKeyNotApplicable, "condition-key-not-applicable", Warning;
+    /// ForAllValues/ForAnyValue on a single-valued key, or a plain operator on a multivalued one.
+    CONDITION_SET_OPERATOR = ConditionSetOperator, "condition-set-operator", Warning;
+    /// `Bool aws:MultiFactorAuthPresent "false"`: absent for long-term keys, so MFA is not enforced.
+    MFA_CONDITION = MfaCondition, "mfa-condition", Warning;
 }
 
 impl Code {

@@ -6,8 +6,10 @@
 //! statements (PassRole combinations, dependent actions).
 
 mod actions;
+mod conditions;
 mod dependent;
 mod escalation;
+mod global_keys;
 mod methods;
 mod resources;
 mod security;
@@ -38,6 +40,7 @@ pub fn validate(doc: &Value, opts: &ValidateOptions) -> Vec<Finding> {
     for st in &statements {
         let resolved = actions::resolve(st, allowed.as_deref(), &mut findings);
         let reached = resources::check(st, &resolved, &mut findings);
+        conditions::check(st, &resolved.granted, &mut findings);
         grants.record(st, &resolved.granted, &reached);
         analysed.push((st, resolved, reached));
     }

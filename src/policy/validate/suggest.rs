@@ -1,4 +1,4 @@
-//! "Did you mean" for a misspelt action name: the closest catalog action by edit distance.
+//! "Did you mean" for a misspelt action or condition key: the closest name by edit distance.
 
 use super::super::catalog::Service;
 use super::lower;
@@ -7,26 +7,32 @@ use super::lower;
 /// Closest by edit distance (a transposition counts once), ties to the longer shared
 /// prefix: `GetObjectt` is one edit from `GetObject`, six from `GetObjectTorrent`.
 pub(super) fn did_you_mean(service: &Service, name: &str) -> String {
-    let wanted: Vec<char> = lower(name).chars().collect();
-    // Names longer than any action cannot be near misses; skip the quadratic work.
-    if wanted.len() > 128 {
-        return String::new();
-    }
-    let limit = (wanted.len() / 3).max(2);
-    let best = service
-        .actions
-        .iter()
-        .map(|a| {
-            let cand: Vec<char> = lower(&a.name).chars().collect();
-            let prefix = cand.iter().zip(&wanted).take_while(|(x, y)| x == y).count();
-            (edit_distance(&wanted, &cand), std::cmp::Reverse(prefix), a)
-        })
-        .filter(|(d, _, _)| *d <= limit)
-        .min_by_key(|(d, p, a)| (*d, *p, a.name.len()));
-    match best {
-        Some((_, _, a)) => format!(" (did you mean {}:{}?)", service.prefix, a.name),
+    match closest(name, service.actions.iter().map(|a| a.name.as_str())) {
+        Some(a) => format!(" (did you mean {}:{a}?)", service.prefix),
         None => String::new(),
     }
+}
+
+/// The candidate closest to `name` (case-insensitive), if any is near enough.
+pub(super) fn closest<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let wanted: Vec<char> = lower(name).chars().collect();
+    // Names longer than any candidate cannot be near misses; skip the quadratic work.
+    if wanted.len() > 128 {
+        return None;
+    }
+    let limit = (wanted.len() / 3).max(2);
+    candidates
+        .map(|c| {
+            let cand: Vec<char> = lower(c).chars().collect();
+            let prefix = cand.iter().zip(&wanted).take_while(|(x, y)| x == y).count();
+            (edit_distance(&wanted, &cand), std::cmp::Reverse(prefix), c)
+        })
+        .filter(|(d, _, _)| *d <= limit)
+        .min_by_key(|(d, p, c)| (*d, *p, c.len()))
+        .map(|(_, _, c)| c)
 }
 
 /// Optimal string alignment distance: insertions, deletions, substitutions and adjacent
