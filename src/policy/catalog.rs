@@ -69,7 +69,8 @@ pub struct ResourceType {
     pub arn: String,
     pub template: ArnTemplate,
     /// Condition keys that come with this resource (`aws:ResourceTag/${TagKey}`, ...).
-    pub condition_keys: Vec<String>,
+    /// Slices of the embedded catalog: parsing a service allocates no key strings.
+    pub condition_keys: Vec<&'static str>,
 }
 
 /// The type of a condition key, as the Service Authorization Reference gives it.
@@ -88,14 +89,14 @@ pub enum KeyType {
 pub struct ConditionKey {
     /// As documented; may hold a placeholder (`s3:ExistingObjectTag/<key>`,
     /// `aws:ResourceTag/${TagKey}`) that stands for any non-empty text.
-    pub name: String,
+    pub name: &'static str,
     pub kind: KeyType,
     /// `ArrayOf...`: the request may carry several values (use ForAllValues/ForAnyValue).
     pub multivalued: bool,
 }
 
 impl ConditionKey {
-    fn parse(name: &str, kind: &str) -> Self {
+    fn parse(name: &'static str, kind: &str) -> Self {
         let (multivalued, base) = match kind.strip_prefix("ArrayOf") {
             Some(b) => (true, b),
             None => (false, kind),
@@ -109,7 +110,7 @@ impl ConditionKey {
             _ => KeyType::String,
         };
         ConditionKey {
-            name: name.to_string(),
+            name,
             kind,
             multivalued,
         }
@@ -118,7 +119,7 @@ impl ConditionKey {
     /// Does `key` (from a policy) name this key? Case-insensitive, placeholders match
     /// any non-empty text.
     pub fn matches(&self, key: &str) -> bool {
-        key_matches(&self.name, key)
+        key_matches(self.name, key)
     }
 }
 
@@ -304,7 +305,7 @@ pub fn action(full: &str) -> Option<(&'static Service, &'static Action)> {
     Some((svc, a))
 }
 
-fn parse_service(text: &str) -> Option<Service> {
+fn parse_service(text: &'static str) -> Option<Service> {
     let mut lines = text.lines();
     let header = lines.next()?.strip_prefix('@')?;
     let (prefix, name) = header.split_once('\t').unwrap_or((header, header));
@@ -322,7 +323,12 @@ fn parse_service(text: &str) -> Option<Service> {
                     name: n.to_string(),
                     arn: arn.to_string(),
                     template: ArnTemplate::default(),
-                    condition_keys: split_list(f.next().unwrap_or("")),
+                    condition_keys: f
+                        .next()
+                        .unwrap_or("")
+                        .split(',')
+                        .filter(|k| !k.is_empty())
+                        .collect(),
                 });
             }
             Some("c") => {

@@ -108,7 +108,7 @@ fn lookup_key(i: usize, c: &ConditionEntry, findings: &mut Vec<Finding>) -> Opti
     }
     let msg = match own {
         Some(svc) => {
-            let hint = suggest::closest(key, svc.condition_keys.iter().map(|k| k.name.as_str()))
+            let hint = suggest::closest(key, svc.condition_keys.iter().map(|k| k.name))
                 .map(|k| format!(" (did you mean {k}?)"))
                 .unwrap_or_default();
             format!(
