@@ -221,9 +221,10 @@ fn intersects(r: &[RTok], t: &[TTok]) -> bool {
     false
 }
 
-/// Above this many states `covers` gives up and answers "covers": a pattern too intricate
-/// to bound is treated as broad (hostile input must not cost more than a few milliseconds).
-const COVER_STATE_LIMIT: usize = 20_000;
+/// Above this much work (states × pattern length) `covers` gives up and answers
+/// "covers": a pattern too intricate to bound is treated as broad, and hostile input
+/// costs milliseconds, not minutes.
+const COVER_WORK_LIMIT: usize = 2_000_000;
 
 /// Does every string of the template part `t` match the glob `r`?
 ///
@@ -288,7 +289,7 @@ fn covers(t: &[TTok], r: &[RTok]) -> bool {
         if !seen.insert((j, in_var, set.clone())) {
             continue;
         }
-        if seen.len() > COVER_STATE_LIMIT {
+        if seen.len().saturating_mul(n + 1) > COVER_WORK_LIMIT {
             return true;
         }
         match &t[j] {
