@@ -93,7 +93,9 @@ impl ArnTemplate {
         };
         let wild = |s: &str| s.contains(['*', '?']);
         Some(Reach {
-            every: covers(&self.rest, &resource_tokens(rest)),
+            // A literal resource part names its resource, even the only one of its type
+            // (`hub/default`): "every" needs a wildcard doing the work.
+            every: wild(rest) && covers(&self.rest, &resource_tokens(rest)),
             any_account: self.has_account && wild(account),
             any_region: self.has_region && wild(region),
         })
@@ -518,6 +520,17 @@ mod tests {
             .reach("arn:aws:s3:::*data/*")
             .is_some_and(|r| !r.every));
         assert!(bucket.reach("arn:aws:s3:::my-*").is_some_and(|r| !r.every));
+        // The only resource of its type, named: not a pattern.
+        let hub = t(
+            "arn:${Partition}:securityhub:${Region}:${Account}:hub/default",
+            &[],
+        );
+        assert!(hub
+            .reach("arn:aws:securityhub:us-east-1:123456789012:hub/default")
+            .is_some_and(|r| !r.every));
+        assert!(hub
+            .reach("arn:aws:securityhub:us-east-1:123456789012:hub/*")
+            .is_some_and(|r| r.every));
     }
 
     #[test]

@@ -3,8 +3,10 @@
 
 use serde_json::{json, Map, Value};
 
-use super::condition::{ConditionEntry, Operator};
+pub mod condition;
+
 use super::findings::{codes, Code, Finding};
+use condition::{ConditionEntry, Operator};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {

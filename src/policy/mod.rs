@@ -4,7 +4,6 @@
 
 pub mod arn;
 pub mod catalog;
-pub mod condition;
 pub mod document;
 pub mod findings;
 pub mod generate;

@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 
 use super::super::catalog::{self, KeyType, Service};
-use super::super::condition::{ConditionEntry, OpKind, SetQualifier};
+use super::super::document::condition::{ConditionEntry, OpKind, SetQualifier};
 use super::super::document::{Effect, Statement};
 use super::super::findings::{codes, Code, Finding};
 use super::actions::Granted;
