@@ -349,23 +349,7 @@ fn parse_service(text: &'static str) -> Option<Service> {
             _ => {}
         }
     }
-    // Compile templates. A template whose final variable is followed, in another resource
-    // type's template, by more text (bucket → bucket/object, table → table/index) must not
-    // let that variable swallow the separator, or `bucket/*` would look like a bucket.
-    let arns: Vec<String> = resources.iter().map(|r| r.arn.clone()).collect();
-    for r in resources.iter_mut() {
-        let mut stops = Vec::new();
-        for other in &arns {
-            if other.len() > r.arn.len() && other.starts_with(&r.arn) && r.arn.ends_with('}') {
-                if let Some(c) = other[r.arn.len()..].chars().next() {
-                    if !stops.contains(&c) {
-                        stops.push(c);
-                    }
-                }
-            }
-        }
-        r.template = ArnTemplate::compile(&r.arn, &stops);
-    }
+    compile_templates(&mut resources);
     let mut actions = Vec::with_capacity(raw_actions.len());
     let mut by_lower = HashMap::with_capacity(raw_actions.len());
     for (n, level, rts, conds, deps) in raw_actions {
@@ -401,6 +385,26 @@ fn parse_service(text: &'static str) -> Option<Service> {
         actions,
         by_lower,
     })
+}
+
+/// Compiles the ARN templates. A template whose final variable is followed, in another
+/// resource type's template, by more text (bucket → bucket/object, table → table/index)
+/// must not let that variable swallow the separator, or `bucket/*` would look like a bucket.
+fn compile_templates(resources: &mut [ResourceType]) {
+    let arns: Vec<String> = resources.iter().map(|r| r.arn.clone()).collect();
+    for r in resources.iter_mut() {
+        let mut stops = Vec::new();
+        for other in &arns {
+            if other.len() > r.arn.len() && other.starts_with(&r.arn) && r.arn.ends_with('}') {
+                if let Some(c) = other[r.arn.len()..].chars().next() {
+                    if !stops.contains(&c) {
+                        stops.push(c);
+                    }
+                }
+            }
+        }
+        r.template = ArnTemplate::compile(&r.arn, &stops);
+    }
 }
 
 fn split_list(s: &str) -> Vec<String> {

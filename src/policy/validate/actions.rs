@@ -119,29 +119,7 @@ struct Ctx<'a> {
 fn classify(ctx: &Ctx, a: &str, findings: &mut Vec<Finding>) -> Entry {
     let i = ctx.i;
     if a == "*" {
-        if ctx.allow {
-            findings.push(
-                Finding::new(
-                    codes::FULL_WILDCARD,
-                    "\"Action\": \"*\" grants every action in every service",
-                    "name the service and the actions, e.g. s3:GetObject",
-                )
-                .at(i)
-                .action(a),
-            );
-        }
-        if ctx.allowed.is_some() && ctx.effect_allow {
-            findings.push(
-                Finding::new(
-                    codes::SERVICE_NOT_ALLOWED,
-                    "\"*\" includes services outside ALLOWED_SERVICES",
-                    "name actions of allowed services only",
-                )
-                .at(i)
-                .action(a),
-            );
-        }
-        return Entry::Everything;
+        return everything(ctx, a, findings);
     }
     let Some((svc_part, name)) = a.split_once(':') else {
         findings.push(malformed_action(a, i));
@@ -197,6 +175,33 @@ fn classify(ctx: &Ctx, a: &str, findings: &mut Vec<Finding>) -> Entry {
             Entry::Nothing
         }
     }
+}
+
+/// `"Action": "*"`: every action of every service.
+fn everything(ctx: &Ctx, a: &str, findings: &mut Vec<Finding>) -> Entry {
+    if ctx.allow {
+        findings.push(
+            Finding::new(
+                codes::FULL_WILDCARD,
+                "\"Action\": \"*\" grants every action in every service",
+                "name the service and the actions, e.g. s3:GetObject",
+            )
+            .at(ctx.i)
+            .action(a),
+        );
+    }
+    if ctx.allowed.is_some() && ctx.effect_allow {
+        findings.push(
+            Finding::new(
+                codes::SERVICE_NOT_ALLOWED,
+                "\"*\" includes services outside ALLOWED_SERVICES",
+                "name actions of allowed services only",
+            )
+            .at(ctx.i)
+            .action(a),
+        );
+    }
+    Entry::Everything
 }
 
 fn check_allowed_service(ctx: &Ctx, a: &str, service: &Service, findings: &mut Vec<Finding>) {

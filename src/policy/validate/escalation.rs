@@ -201,48 +201,64 @@ fn exposure(i: usize, full: &str, via: &str, scope: &Scope, findings: &mut Vec<F
     }
 }
 
-/// A statement whose Action spans services (`*`, `*:Get*`) or uses NotAction grants whole
-/// tables of methods at once: one finding per kind, naming the first few.
-fn wide_statement_summaries(st: &Statement, grants: &PolicyGrants, findings: &mut Vec<Finding>) {
-    let patterns: Vec<String> = if st.not_action {
-        Vec::new()
-    } else {
-        let p: Vec<String> = st
-            .actions
-            .iter()
-            .map(|a| lower(a))
-            .filter(|a| spans_services(a))
-            .collect();
-        if p.is_empty() {
-            return;
+/// A statement whose Action spans services (`*`, `*:Get*`) or uses NotAction: it grants
+/// whole tables of methods at once.
+struct Wide<'a> {
+    st: &'a Statement,
+    /// Lowercase Action entries that span services (Action statements).
+    patterns: Vec<String>,
+    /// Lowercase NotAction entries (NotAction statements).
+    excluded: Vec<String>,
+    /// How findings name it: the patterns, or `NotAction`.
+    label: String,
+}
+
+impl<'a> Wide<'a> {
+    fn of(st: &'a Statement) -> Option<Self> {
+        let entries = st.actions.iter().map(|a| lower(a));
+        if st.not_action {
+            return Some(Wide {
+                st,
+                patterns: Vec::new(),
+                excluded: entries.collect(),
+                label: "NotAction".to_string(),
+            });
         }
-        p
-    };
-    let excluded: Vec<String> = if st.not_action {
-        st.actions.iter().map(|a| lower(a)).collect()
-    } else {
-        Vec::new()
-    };
-    let granted_here = |a: &str| {
-        let a = lower(a);
-        !grants.denied(&a)
-            && if st.not_action {
-                !excluded.iter().any(|p| catalog::glob_match(p, &a))
+        let patterns: Vec<String> = entries.filter(|a| spans_services(a)).collect();
+        (!patterns.is_empty()).then(|| Wide {
+            st,
+            label: patterns.join(", "),
+            patterns,
+            excluded: Vec::new(),
+        })
+    }
+
+    fn grants(&self, policy: &PolicyGrants, action: &str) -> bool {
+        let a = lower(action);
+        !policy.denied(&a)
+            && if self.st.not_action {
+                !self.excluded.iter().any(|p| catalog::glob_match(p, &a))
             } else {
-                patterns.iter().any(|p| catalog::glob_match(p, &a))
+                self.patterns.iter().any(|p| catalog::glob_match(p, &a))
             }
-    };
-    let broad = st.not_resource || st.resources.iter().any(|r| r == "*");
-    let label = if st.not_action {
-        "NotAction".to_string()
-    } else {
-        patterns.join(", ")
-    };
-    let mut summary = |code: &'static Code, table: &[Entry], what: &str, fix: &str| {
+    }
+
+    /// On every resource: `"*"` or NotResource.
+    fn broad(&self) -> bool {
+        self.st.not_resource || self.st.resources.iter().any(|r| r == "*")
+    }
+
+    /// One finding for the table's methods this statement grants, naming the first few.
+    fn summarise(
+        &self,
+        policy: &PolicyGrants,
+        (code, table, what): (&'static Code, &[Entry], &str),
+        findings: &mut Vec<Finding>,
+    ) {
         let hit: Vec<&str> = table
             .iter()
             .map(|(a, _)| *a)
-            .filter(|a| granted_here(a))
+            .filter(|a| self.grants(policy, a))
             .collect();
         if hit.is_empty() {
             return;
@@ -252,50 +268,58 @@ fn wide_statement_summaries(st: &Statement, grants: &PolicyGrants, findings: &mu
             Finding::new(
                 code,
                 format!(
-                    "`{label}` grants {} {what} ({}{})",
+                    "`{}` grants {} {what} ({}{})",
+                    self.label,
                     hit.len(),
                     shown.join(", "),
                     if hit.len() > 6 { ", ..." } else { "" }
                 ),
-                fix,
+                "name the actions (and the resources) needed instead",
             )
-            .at(st.index)
-            .action(label.clone()),
+            .at(self.st.index)
+            .action(self.label.clone()),
         );
+    }
+}
+
+/// One finding per kind of method a wide statement grants.
+fn wide_statement_summaries(st: &Statement, policy: &PolicyGrants, findings: &mut Vec<Finding>) {
+    let Some(wide) = Wide::of(st) else {
+        return;
     };
-    summary(
-        codes::PRIVILEGE_ESCALATION,
-        SINGLE_ESCALATION,
-        "privilege-escalation actions",
-        "name the actions needed instead",
-    );
-    if granted_here("iam:PassRole") {
-        summary(
+    let mut kinds = vec![
+        (
+            codes::PRIVILEGE_ESCALATION,
+            SINGLE_ESCALATION,
+            "privilege-escalation actions",
+        ),
+        (
+            codes::DEFENSE_EVASION,
+            DEFENSE_EVASION,
+            "actions that switch off guardrails",
+        ),
+    ];
+    if wide.grants(policy, "iam:PassRole") {
+        kinds.push((
             codes::PASSROLE_ESCALATION,
             PASSROLE,
             "actions that run a role passed with iam:PassRole, which it grants too",
-            "name the actions needed instead",
-        );
+        ));
     }
-    summary(
-        codes::DEFENSE_EVASION,
-        DEFENSE_EVASION,
-        "actions that switch off guardrails",
-        "name the actions needed instead",
-    );
-    if broad {
-        summary(
+    if wide.broad() {
+        kinds.push((
             codes::CREDENTIALS_EXPOSURE,
             CREDENTIALS,
             "actions that return credentials or secrets, on every resource",
-            "name the actions and the resources instead",
-        );
-        summary(
+        ));
+        kinds.push((
             codes::DATA_EXFILTRATION,
             DATA_EXFILTRATION,
             "actions that read or copy data, on every resource",
-            "name the actions and the resources instead",
-        );
+        ));
+    }
+    for kind in kinds {
+        wide.summarise(policy, kind, findings);
     }
 }
 
