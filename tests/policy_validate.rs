@@ -527,6 +527,162 @@ fn confined_patterns_are_not_resource_star() {
     }
 }
 
+// ---- security review (branch `review`, tests/review_findings.rs): names have shapes ----
+
+/// Patterns that reach every resource of a type in practice: S3 bucket names are at least
+/// 3 characters, every secret ARN ends in `-` + 6 characters, every KMS key id holds a
+/// `-`, every snapshot id starts with `snap-`, every instance id with `i-`.
+#[test]
+fn patterns_that_reach_every_bucket_secret_or_key_are_findings() {
+    let cases: &[(Value, &str)] = &[
+        (
+            json!(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]),
+            "arn:aws:s3:::???*/*",
+        ),
+        (
+            json!("secretsmanager:GetSecretValue"),
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:*-??????",
+        ),
+        (
+            json!("kms:Decrypt"),
+            "arn:aws:kms:us-east-1:123456789012:key/*-*",
+        ),
+        (
+            json!(["ebs:GetSnapshotBlock", "ebs:ListSnapshotBlocks"]),
+            "arn:aws:ec2:us-east-1::snapshot/snap-*",
+        ),
+        (
+            json!("ec2:RebootInstances"),
+            "arn:aws:ec2:us-east-1:123456789012:instance/i-*",
+        ),
+    ];
+    for (actions, resource) in cases {
+        let f = run(allow(actions.clone(), json!(resource)));
+        assert!(on(&f, codes::RESOURCE_STAR, resource), "{resource}: {f:#?}");
+        assert!(needs_ack(&f));
+    }
+    // What each exposes is judged at that breadth too.
+    let f = run(allow(
+        json!("secretsmanager:GetSecretValue"),
+        json!("arn:aws:secretsmanager:us-east-1:123456789012:secret:*-??????"),
+    ));
+    assert!(flags(
+        &f,
+        codes::CREDENTIALS_EXPOSURE,
+        "secretsmanager:GetSecretValue"
+    ));
+    let f = run(allow(json!("s3:GetObject"), json!("arn:aws:s3:::???*/*")));
+    assert!(flags(&f, codes::DATA_EXFILTRATION, "s3:GetObject"));
+}
+
+/// Shapes narrow nothing that was named: prefixes of real names stay confined.
+#[test]
+fn prefixes_inside_a_shape_are_confined() {
+    for (action, resource) in [
+        ("s3:GetObject", "arn:aws:s3:::????*/*"),
+        ("s3:GetObject", "arn:aws:s3:::a*/*"),
+        (
+            "secretsmanager:GetSecretValue",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/*-??????",
+        ),
+        (
+            "kms:Decrypt",
+            "arn:aws:kms:us-east-1:123456789012:key/????????-*",
+        ),
+        (
+            "ec2:RebootInstances",
+            "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc*",
+        ),
+    ] {
+        let f = run(allow(json!(action), json!(resource)));
+        assert!(
+            !has(&f, codes::RESOURCE_STAR),
+            "{action} on {resource}: {f:#?}"
+        );
+    }
+}
+
+/// The union of a statement's patterns is judged, not each alone: every bucket name
+/// holds a letter or a digit.
+#[test]
+fn patterns_that_together_reach_every_resource_are_resource_star() {
+    let every: Vec<String> = ('a'..='z')
+        .chain('0'..='9')
+        .map(|c| format!("arn:aws:s3:::*{c}*/*"))
+        .collect();
+    let f = run(allow(json!("s3:GetObject"), json!(every)));
+    assert!(flags(&f, codes::RESOURCE_STAR, "s3:GetObject"), "{f:#?}");
+    assert!(
+        flags(&f, codes::DATA_EXFILTRATION, "s3:GetObject"),
+        "{f:#?}"
+    );
+    // Every hex digit after `i-`.
+    let hex: Vec<String> = "0123456789abcdef"
+        .chars()
+        .map(|c| format!("arn:aws:ec2:us-east-1:123456789012:instance/i-{c}*"))
+        .collect();
+    let f = run(allow(json!("ec2:GetPasswordData"), json!(hex)));
+    assert!(
+        flags(&f, codes::RESOURCE_STAR, "ec2:GetPasswordData"),
+        "{f:#?}"
+    );
+    assert!(flags(
+        &f,
+        codes::CREDENTIALS_EXPOSURE,
+        "ec2:GetPasswordData"
+    ));
+    // Through an action wildcard: one finding for the pattern.
+    let f = run(allow(json!("s3:Get*"), json!(every)));
+    assert!(flags(&f, codes::RESOURCE_STAR, "s3:Get*"), "{f:#?}");
+    // One letter short is not every bucket (`qqq`); several named prefixes are confined.
+    let short: Vec<&String> = every.iter().filter(|p| !p.contains("*q*")).collect();
+    assert!(!has(
+        &run(allow(json!("s3:GetObject"), json!(short))),
+        codes::RESOURCE_STAR
+    ));
+    let named = json!([
+        "arn:aws:s3:::reports-*/*",
+        "arn:aws:s3:::logs-*/*",
+        "arn:aws:s3:::my-data/*"
+    ]);
+    assert!(!has(
+        &run(allow(json!("s3:GetObject"), named)),
+        codes::RESOURCE_STAR
+    ));
+}
+
+/// Policy variables the caller sets (an HTTP header, a request tag) are wildcards; those
+/// bound to the caller's own identity name one resource per caller.
+#[test]
+fn caller_controlled_policy_variables_in_resources_are_findings() {
+    for (actions, resource) in [
+        (
+            json!(["s3:GetObject", "s3:PutObject"]),
+            "arn:aws:s3:::${aws:UserAgent}/*",
+        ),
+        (
+            json!("secretsmanager:GetSecretValue"),
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:${aws:Referer}",
+        ),
+        (
+            json!("s3:GetObject"),
+            "arn:aws:s3:::${aws:RequestTag/bucket}/*",
+        ),
+    ] {
+        let f = run(allow(actions, json!(resource)));
+        assert!(on(&f, codes::RESOURCE_STAR, resource), "{resource}: {f:#?}");
+        assert!(needs_ack(&f));
+    }
+    for resource in [
+        "arn:aws:s3:::home-${aws:username}/*",
+        "arn:aws:s3:::team-${aws:PrincipalTag/team}/*",
+        "arn:aws:s3:::${cognito-identity.amazonaws.com:sub}/*",
+    ] {
+        let f = run(allow(json!("s3:GetObject"), json!(resource)));
+        assert!(!has(&f, codes::RESOURCE_STAR), "{resource}: {f:#?}");
+    }
+}
+
 #[test]
 fn wildcard_account_region() {
     let f = run(allow(

@@ -2,7 +2,9 @@
 //! variables) against a catalog ARN template, what such a pattern reaches (one named
 //! resource, a prefix, or every resource of the type), and filling a template.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+
+use super::shape;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum TTok {
@@ -16,18 +18,62 @@ enum TTok {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RTok {
     Lit(char),
+    /// `*`, or a policy variable the caller sets (`${aws:UserAgent}`): any value.
     Star,
     Quest,
-    /// A policy variable (`${aws:username}`): one value per request, unknown here.
+    /// A policy variable bound to the caller's own identity (`${aws:username}`): one
+    /// value per principal, unknown here.
     Var,
 }
+
+/// Characters one step of a name can take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Class {
+    One(char),
+    /// In `ranges` (any character when `None`), and not in `excluded`.
+    Set {
+        ranges: Option<shape::Ranges>,
+        excluded: Vec<char>,
+    },
+}
+
+impl Class {
+    fn contains(&self, c: char) -> bool {
+        match self {
+            Class::One(x) => *x == c,
+            Class::Set { ranges, excluded } => {
+                !excluded.contains(&c)
+                    && ranges.is_none_or(|r| r.iter().any(|&(a, b)| (a..=b).contains(&c)))
+            }
+        }
+    }
+}
+
+/// `min..=max` characters of a class (`max: None`, no bound): the template's resource
+/// part, as `covers` walks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Run {
+    class: Class,
+    min: u16,
+    max: Option<u16>,
+}
+
+/// Longer bounds are not counted (treated as unbounded): a name may then look longer
+/// than AWS allows, which only ever makes `reach` say "every" less often.
+const MAX_COUNTED: u16 = 32;
+
+/// At most this many alternatives of a template's shapes are expanded.
+const MAX_ALTERNATIVES: usize = 16;
 
 /// A compiled catalog ARN template such as `arn:${Partition}:s3:::${BucketName}/${ObjectName}`.
 #[derive(Debug, Clone, Default)]
 pub struct ArnTemplate {
     toks: Vec<TTok>,
-    /// The resource part (after the fifth `:`), compiled on its own for `reach`.
-    rest: Vec<TTok>,
+    /// The resource part (after the fifth `:`) as runs of characters, one sequence per
+    /// alternative of the names' known shapes (shape.rs), for `reach`.
+    rest: Vec<Vec<Run>>,
+    /// The literal start of the resource part (`instance/`).
+    head: String,
     has_region: bool,
     has_account: bool,
 }
@@ -46,17 +92,28 @@ pub struct Reach {
 
 const STANDARD_VARS: [&str; 3] = ["Partition", "Region", "Account"];
 
+/// `arn:partition:service:region:account:rest` → (region, account, rest).
+fn segments(arn: &str) -> Option<(&str, &str, &str)> {
+    match arn.splitn(6, ':').collect::<Vec<_>>().as_slice() {
+        [_, _, _, region, account, rest] => Some((region, account, rest)),
+        _ => None,
+    }
+}
+
 impl ArnTemplate {
     /// `stops`: characters the final variable may not contain (see catalog.rs).
     pub fn compile(template: &str, stops: &[char]) -> Self {
         let fields: Vec<&str> = template.splitn(6, ':').collect();
-        let (has_region, has_account, rest) = match fields.as_slice() {
-            [_, _, _, region, account, rest] => (!region.is_empty(), !account.is_empty(), *rest),
-            _ => (false, false, ""),
+        let (service, has_region, has_account, rest) = match fields.as_slice() {
+            [_, _, service, region, account, rest] => {
+                (*service, !region.is_empty(), !account.is_empty(), *rest)
+            }
+            _ => ("", false, false, ""),
         };
         ArnTemplate {
             toks: template_tokens(template, stops),
-            rest: template_tokens(rest, stops),
+            rest: shaped_runs(service, rest, stops),
+            head: rest.split("${").next().unwrap_or("").to_string(),
             has_region,
             has_account,
         }
@@ -68,37 +125,92 @@ impl ArnTemplate {
         if self.toks.is_empty() {
             return false;
         }
-        if intersects(&resource_tokens(resource), &self.toks) {
+        if intersects(&resource_tokens(resource), &self.toks, false) {
             return true;
         }
         // `log-group:name:*` is the documented way to name a log group and its streams.
         if let Some(stripped) = resource.strip_suffix(":*") {
-            return intersects(&resource_tokens(stripped), &self.toks);
+            return intersects(&resource_tokens(stripped), &self.toks, false);
         }
         false
     }
 
+    /// Does `resource` match this template with its wildcards standing only for parts of
+    /// names, every literal of the template written out? `arn:aws:s3:::acme-*` fits
+    /// buckets so, not objects (its `*` would have to stand for the `/`);
+    /// `arn:aws:ec2:*:*:instance/i-*` fits instances, not the EC2 types whose ARN a
+    /// wildcard account could stretch over. For telling which type a pattern is written for.
+    pub fn fits_literally(&self, resource: &str) -> bool {
+        !self.toks.is_empty() && intersects(&resource_tokens(resource), &self.toks, true)
+    }
+
     /// What `resource` reaches within this type; `None` when it matches none of it.
-    /// `every` compares the resource parts (after the fifth `:`): `role/*`, `role*`, `r*`,
-    /// `role/?*` and `*` all reach every role; `role/app-*` reaches a prefix and
-    /// `user/${aws:username}` one user per caller.
+    /// `every` compares the resource parts (after the fifth `:`) against every name the
+    /// type can have: `role/*`, `role*`, `r*`, `role/?*` and `*` all reach every role,
+    /// `instance/i-*` every instance and `s3:::???*/*` every object (names have shapes);
+    /// `role/app-*` reaches a prefix and `user/${aws:username}` one user per caller.
+    /// A policy variable the caller sets (`${aws:UserAgent}`) is a `*`.
     pub fn reach(&self, resource: &str) -> Option<Reach> {
         if !self.matches(resource) {
             return None;
         }
-        let fields: Vec<&str> = resource.splitn(6, ':').collect();
-        let (region, account, rest) = match fields.as_slice() {
-            [_, _, _, region, account, rest] => (*region, *account, *rest),
-            _ => return None,
-        };
-        let wild = |s: &str| s.contains(['*', '?']);
+        let (region, account, rest) = segments(resource)?;
+        let rest = resource_tokens(rest);
         Some(Reach {
             // A literal resource part names its resource, even the only one of its type
             // (`hub/default`): "every" needs a wildcard doing the work.
-            every: wild(rest) && covers(&self.rest, &resource_tokens(rest)),
-            any_account: self.has_account && wild(account),
-            any_region: self.has_region && wild(region),
+            every: is_wild(&rest) && self.covered_by(&[rest.as_slice()]),
+            any_account: self.has_account && is_wild(&resource_tokens(account)),
+            any_region: self.has_region && is_wild(&resource_tokens(region)),
         })
+    }
+
+    /// Do these patterns together reach every resource of this type, in some account and
+    /// region they all name (`s3:::*a*/*`, …, `s3:::*9*/*`: every bucket holds a letter
+    /// or a digit)? Patterns that do not match the type are ignored.
+    pub fn reached_together(&self, patterns: &[&str]) -> bool {
+        let parsed: Vec<(&str, &str, Vec<RTok>)> = patterns
+            .iter()
+            .filter(|p| self.matches(p))
+            .filter_map(|p| segments(p))
+            .map(|(region, account, rest)| (region, account, resource_tokens(rest)))
+            .collect();
+        if parsed.len() < 2 || !parsed.iter().any(|(_, _, r)| is_wild(r)) {
+            return false;
+        }
+        // Group by the account and region each pattern names; a wildcard segment joins
+        // every group it matches.
+        let joins = |pattern: &str, named: &str| {
+            pattern == named
+                || (is_wild(&resource_tokens(pattern))
+                    && super::catalog::glob_match(pattern, named))
+        };
+        let mut tried: Vec<(&str, &str)> = Vec::new();
+        for (region, account, _) in &parsed {
+            let region = if self.has_region { *region } else { "" };
+            let account = if self.has_account { *account } else { "" };
+            if tried.contains(&(region, account)) {
+                continue;
+            }
+            tried.push((region, account));
+            let group: Vec<&[RTok]> = parsed
+                .iter()
+                .filter(|(r, a, _)| {
+                    (!self.has_region || joins(r, region))
+                        && (!self.has_account || joins(a, account))
+                })
+                .map(|(_, _, rest)| rest.as_slice())
+                .collect();
+            if group.len() >= 2 && group.iter().any(|r| is_wild(r)) && self.covered_by(&group) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Every name of every alternative matches one of `globs`.
+    fn covered_by(&self, globs: &[&[RTok]]) -> bool {
+        !self.rest.is_empty() && self.rest.iter().all(|alt| covers(alt, globs))
     }
 
     /// Literal characters of the template (higher is more specific).
@@ -108,11 +220,29 @@ impl ArnTemplate {
             .filter(|t| matches!(t, TTok::Lit(_)))
             .count()
     }
+
+    /// The literal start of the resource part (`instance/` for EC2 instances).
+    pub fn literal_head(&self) -> &str {
+        &self.head
+    }
+}
+
+/// A `*`, `?` or caller-set variable: the pattern stands for more than one name.
+fn is_wild(toks: &[RTok]) -> bool {
+    toks.iter().any(|t| matches!(t, RTok::Star | RTok::Quest))
 }
 
 /// Tokens of a template: literals, and variables that take one or more characters.
 /// `stops`: characters the final variable may not contain (see catalog.rs).
 fn template_tokens(template: &str, stops: &[char]) -> Vec<TTok> {
+    template_parts(template, stops)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect()
+}
+
+/// Template tokens with each variable's name.
+fn template_parts(template: &str, stops: &[char]) -> Vec<(TTok, Option<String>)> {
     let mut toks = Vec::new();
     let mut rest = template;
     while !rest.is_empty() {
@@ -124,22 +254,125 @@ fn template_tokens(template: &str, stops: &[char]) -> Vec<TTok> {
                 if STANDARD_VARS.contains(&name) {
                     excluded.push('/');
                 }
-                toks.push(TTok::Var { excluded });
+                toks.push((TTok::Var { excluded }, Some(name.to_string())));
                 continue;
             }
         }
         let mut chars = rest.chars();
         if let Some(c) = chars.next() {
-            toks.push(TTok::Lit(c));
+            toks.push((TTok::Lit(c), None));
         }
         rest = chars.as_str();
     }
     // The last variable of a template may hold ':' and '/' (paths, qualifiers), except
     // the separators that would make it another resource type.
-    if let Some(TTok::Var { excluded }) = toks.last_mut() {
+    if let Some((TTok::Var { excluded }, _)) = toks.last_mut() {
         *excluded = stops.to_vec();
     }
     toks
+}
+
+/// The resource part of a template as runs, with the known shapes of its names: one
+/// sequence per combination of the shapes' alternatives.
+fn shaped_runs(service: &str, rest: &str, stops: &[char]) -> Vec<Vec<Run>> {
+    let mut alts: Vec<Vec<Run>> = vec![Vec::new()];
+    for (tok, name) in template_parts(rest, stops) {
+        let options: Vec<Vec<Run>> = match tok {
+            TTok::Lit(c) => vec![vec![Run {
+                class: Class::One(c),
+                min: 1,
+                max: Some(1),
+            }]],
+            TTok::Var { excluded } => {
+                let any = vec![vec![Run {
+                    class: Class::Set {
+                        ranges: None,
+                        excluded: excluded.clone(),
+                    },
+                    min: 1,
+                    max: None,
+                }]];
+                match name.as_deref().and_then(|n| shape::lookup(service, n)) {
+                    Some(shape) if alts.len() * shape.len() <= MAX_ALTERNATIVES => {
+                        shape.iter().map(|alt| shape_runs(alt, &excluded)).collect()
+                    }
+                    _ => any,
+                }
+            }
+        };
+        alts = alts
+            .iter()
+            .flat_map(|a| {
+                options.iter().map(move |o| {
+                    let mut v = a.clone();
+                    v.extend(o.iter().cloned());
+                    v
+                })
+            })
+            .collect();
+    }
+    alts
+}
+
+fn shape_runs(parts: &[shape::Part], excluded: &[char]) -> Vec<Run> {
+    let mut out = Vec::new();
+    for p in parts {
+        match *p {
+            shape::Part::Lit(s) => out.extend(s.chars().map(|c| Run {
+                class: Class::One(c),
+                min: 1,
+                max: Some(1),
+            })),
+            shape::Part::Run(ranges, min, max) => out.push(Run {
+                class: Class::Set {
+                    ranges: Some(ranges),
+                    excluded: excluded.to_vec(),
+                },
+                min,
+                max: max.filter(|m| *m <= MAX_COUNTED),
+            }),
+        }
+    }
+    out
+}
+
+/// Is this policy variable bound to the caller's own identity (one value per principal)
+/// rather than set by the caller? `${aws:username}`, `${aws:PrincipalTag/team}`, the web
+/// identity's subject. Anything else (`${aws:UserAgent}`, `${aws:RequestTag/x}`,
+/// `${sts:RoleSessionName}`, `${aws:SourceIdentity}`) the caller chooses.
+fn principal_bound(variable: &str) -> bool {
+    // `${aws:PrincipalTag/team, 'none'}`: a default value when the key is absent.
+    let key = variable
+        .split(',')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    const BOUND: &[&str] = &[
+        "aws:username",
+        "aws:userid",
+        "aws:principalaccount",
+        "aws:principalarn",
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+        "aws:principaltype",
+        "aws:principalservicename",
+        "aws:principalisawsservice",
+        "aws:federatedprovider",
+        "aws:resourceaccount",
+        "aws:resourceorgid",
+        "aws:resourceorgpaths",
+        "ec2:sourceinstancearn",
+    ];
+    if BOUND.contains(&key.as_str()) || key.starts_with("aws:principaltag/") {
+        return true;
+    }
+    // The subject of a web identity or SAML provider: `cognito-identity.amazonaws.com:sub`,
+    // `www.amazon.com:user_id`, `graph.facebook.com:id`, `saml:sub`, `<oidc issuer>:sub`.
+    match key.rsplit_once(':') {
+        Some((prefix, name)) => prefix != "aws" && matches!(name, "sub" | "user_id" | "id"),
+        None => false,
+    }
 }
 
 fn resource_tokens(resource: &str) -> Vec<RTok> {
@@ -148,8 +381,16 @@ fn resource_tokens(resource: &str) -> Vec<RTok> {
     while !rest.is_empty() {
         if let Some(after) = rest.strip_prefix("${") {
             if let Some(end) = after.find('}') {
+                let name = &after[..end];
                 rest = &after[end + 1..];
-                out.push(RTok::Var);
+                out.push(match name {
+                    // IAM's escapes for the characters themselves.
+                    "*" => RTok::Lit('*'),
+                    "?" => RTok::Lit('?'),
+                    "$" => RTok::Lit('$'),
+                    n if principal_bound(n) => RTok::Var,
+                    _ => RTok::Star,
+                });
                 continue;
             }
         }
@@ -167,7 +408,8 @@ fn resource_tokens(resource: &str) -> Vec<RTok> {
 
 /// Search over (resource position, template position, inside-a-variable) states.
 /// A policy variable may hold any value: for "could it match", it is a `*`.
-fn intersects(r: &[RTok], t: &[TTok]) -> bool {
+/// `strict`: wildcards stand only for characters of the template's variables.
+fn intersects(r: &[RTok], t: &[TTok], strict: bool) -> bool {
     let r: Vec<RTok> = r
         .iter()
         .map(|x| if *x == RTok::Var { RTok::Star } else { *x })
@@ -195,7 +437,8 @@ fn intersects(r: &[RTok], t: &[TTok]) -> bool {
                 // The star matches nothing more.
                 stack.push((i + 1, j, in_var));
                 match t.get(j) {
-                    Some(TTok::Lit(_)) => stack.push((i, j + 1, false)),
+                    Some(TTok::Lit(_)) if !strict => stack.push((i, j + 1, false)),
+                    Some(TTok::Lit(_)) => {}
                     Some(TTok::Var { .. }) => {
                         // The star supplies the whole variable, or part of it.
                         stack.push((i, j + 1, false));
@@ -205,7 +448,7 @@ fn intersects(r: &[RTok], t: &[TTok]) -> bool {
                     None => {}
                 }
             }
-            (RTok::Quest, Some(TTok::Lit(_))) => stack.push((i + 1, j + 1, false)),
+            (RTok::Quest, Some(TTok::Lit(_))) if !strict => stack.push((i + 1, j + 1, false)),
             (RTok::Quest, Some(TTok::Var { .. })) => stack.push((i + 1, j, true)),
             (RTok::Lit(a), Some(TTok::Lit(b))) => {
                 if a == b {
@@ -217,98 +460,199 @@ fn intersects(r: &[RTok], t: &[TTok]) -> bool {
                     stack.push((i + 1, j, true));
                 }
             }
-            (RTok::Var, _) | (_, None) => {}
+            (RTok::Var, _) | (RTok::Quest, Some(TTok::Lit(_))) | (_, None) => {}
         }
     }
     false
 }
 
-/// Above this much work (states × pattern length) `covers` gives up and answers
-/// "covers": a pattern too intricate to bound is treated as broad, and hostile input
-/// costs milliseconds, not minutes.
+/// Above this much work (steps × words of the position set) `covers` gives up and
+/// answers "covers": a pattern too intricate to bound is treated as broad, and hostile
+/// input costs milliseconds, not minutes.
 const COVER_WORK_LIMIT: usize = 2_000_000;
 
-/// Does every string of the template part `t` match the glob `r`?
+/// A set of glob positions.
+type Bits = Vec<u64>;
+
+fn bit(set: &Bits, p: usize) -> bool {
+    set[p / 64] >> (p % 64) & 1 == 1
+}
+
+fn set_bit(set: &mut Bits, p: usize) {
+    set[p / 64] |= 1 << (p % 64);
+}
+
+/// Does every string of the runs `t` match one of the globs?
 ///
-/// Walks `t`'s strings while tracking the set of positions `r`'s automaton can be in.
-/// A variable of `t` may produce any character it does not exclude; characters that are
-/// not literals of `r` all behave alike in `r`, so one stand-in represents them. The walk
-/// fails as soon as some string of `t` leaves `r` (empty set, or `r` not at its end).
-fn covers(t: &[TTok], r: &[RTok]) -> bool {
-    let n = r.len();
-    let lits: Vec<char> = {
-        let mut v: Vec<char> = r
-            .iter()
-            .filter_map(|x| match x {
-                RTok::Lit(c) => Some(*c),
-                _ => None,
+/// The globs run together as one automaton (each its own start and end positions);
+/// the walk follows `t`'s strings while tracking the set of positions the automaton can
+/// be in, and stops at the first string that leaves every glob (a counterexample).
+/// Characters that are no literal of any glob all behave alike, so one stand-in per
+/// run represents them. Sets are pruned as an antichain: a set that holds a set already
+/// seen at the same point of `t` has no counterexample the smaller one lacks.
+fn covers(t: &[Run], globs: &[&[RTok]]) -> bool {
+    walk(t, globs).unwrap_or(true)
+}
+
+/// `covers`, or `None` when the walk gave up.
+fn walk(t: &[Run], globs: &[&[RTok]]) -> Option<bool> {
+    // Positions: glob g's tokens, then its end.
+    let mut toks: Vec<Option<RTok>> = Vec::new();
+    let mut starts = Vec::new();
+    for g in globs {
+        starts.push(toks.len());
+        toks.extend(g.iter().map(|x| Some(*x)));
+        toks.push(None);
+    }
+    let n = toks.len();
+    let words = n.div_ceil(64);
+    let mut lits: Vec<char> = toks
+        .iter()
+        .filter_map(|x| match x {
+            Some(RTok::Lit(c)) => Some(*c),
+            _ => None,
+        })
+        .collect();
+    lits.sort_unstable();
+    lits.dedup();
+    // The characters each run is tried with.
+    let reps: Vec<Vec<char>> =
+        t.iter()
+            .map(|run| {
+                let mut v: Vec<char> = lits
+                    .iter()
+                    .copied()
+                    .filter(|c| run.class.contains(*c))
+                    .collect();
+                let other = match &run.class {
+                    Class::One(c) => Some(*c).filter(|c| !lits.contains(c)),
+                    Class::Set {
+                        ranges: Some(r), ..
+                    } => r
+                        .iter()
+                        .flat_map(|&(a, b)| a..=b)
+                        .find(|c| run.class.contains(*c) && !lits.contains(c)),
+                    Class::Set { ranges: None, .. } => ('\u{E000}'..='\u{F8FF}')
+                        .find(|c| run.class.contains(*c) && !lits.contains(c)),
+                };
+                v.extend(other);
+                v
             })
             .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
-    };
-    // A character `r` never names and no template excludes.
-    let fresh = ('\u{E000}'..='\u{F8FF}')
-        .find(|c| !lits.contains(c))
-        .unwrap_or('\u{F8FF}');
-    let close = |set: &mut Vec<bool>| {
-        for p in 0..n {
-            if set[p] && r[p] == RTok::Star {
-                set[p + 1] = true;
+    let close = |set: &mut Bits| {
+        for (p, tok) in toks.iter().enumerate() {
+            if *tok == Some(RTok::Star) && bit(set, p) {
+                set_bit(set, p + 1);
             }
         }
     };
-    let step = |set: &[bool], c: char| -> Vec<bool> {
-        let mut out = vec![false; n + 1];
-        for p in (0..n).filter(|&p| set[p]) {
-            match r[p] {
-                RTok::Lit(x) if x == c => out[p + 1] = true,
-                RTok::Quest => out[p + 1] = true,
-                RTok::Star => out[p] = true,
+    let step = |set: &Bits, c: char| -> Bits {
+        let mut out = vec![0u64; words];
+        for p in (0..n).filter(|&p| bit(set, p)) {
+            match toks[p] {
+                Some(RTok::Lit(x)) if x == c => set_bit(&mut out, p + 1),
+                Some(RTok::Quest) => set_bit(&mut out, p + 1),
+                Some(RTok::Star) => set_bit(&mut out, p),
                 _ => {}
             }
         }
         close(&mut out);
         out
     };
-    let mut start = vec![false; n + 1];
-    start[0] = true;
-    close(&mut start);
-
-    let mut seen: HashSet<(usize, bool, Vec<bool>)> = HashSet::new();
-    let mut stack = vec![(0usize, false, start)];
-    while let Some((j, in_var, set)) = stack.pop() {
-        if !set.contains(&true) {
-            return false;
-        }
-        if j == t.len() {
-            if !set[n] {
-                return false;
+    let accepting = |set: &Bits| starts.iter().zip(globs).any(|(s, g)| bit(set, s + g.len()));
+    // From a position whose glob has only stars left, every rest of every name matches.
+    let mut absorbing = vec![0u64; words];
+    for (s, g) in starts.iter().zip(globs) {
+        for q in (0..g.len()).rev() {
+            if g[q] != RTok::Star {
+                break;
             }
-            continue;
-        }
-        if !seen.insert((j, in_var, set.clone())) {
-            continue;
-        }
-        if seen.len().saturating_mul(n + 1) > COVER_WORK_LIMIT {
-            return true;
-        }
-        match &t[j] {
-            TTok::Lit(c) => stack.push((j + 1, false, step(&set, *c))),
-            TTok::Var { excluded } => {
-                for &c in lits.iter().chain(std::iter::once(&fresh)) {
-                    if !excluded.contains(&c) {
-                        stack.push((j, true, step(&set, c)));
-                    }
-                }
-                if in_var {
-                    stack.push((j + 1, false, set));
-                }
-            }
+            set_bit(&mut absorbing, s + q);
         }
     }
-    true
+    let settled = |set: &Bits| set.iter().zip(&absorbing).any(|(a, b)| a & b != 0);
+    let empty = |set: &Bits| set.iter().all(|w| *w == 0);
+    let count = |set: &Bits| set.iter().map(|w| w.count_ones()).sum::<u32>();
+
+    let mut start = vec![0u64; words];
+    for s in &starts {
+        set_bit(&mut start, *s);
+    }
+    close(&mut start);
+
+    let mut seen: HashMap<(usize, u16), Vec<Bits>> = HashMap::new();
+    let mut work = 0usize;
+    let mut stack = vec![(0usize, 0u16, start)];
+    while let Some((j, k, set)) = stack.pop() {
+        if empty(&set) {
+            return Some(false);
+        }
+        if settled(&set) {
+            continue;
+        }
+        let Some(run) = t.get(j) else {
+            if !accepting(&set) {
+                return Some(false);
+            }
+            continue;
+        };
+        let known = seen.entry((j, k)).or_default();
+        if known
+            .iter()
+            .any(|s| s.iter().zip(&set).all(|(a, b)| a & !b == 0))
+        {
+            continue;
+        }
+        known.push(set.clone());
+        work += (reps[j].len() + 1) * n;
+        if work > COVER_WORK_LIMIT {
+            return None;
+        }
+        let mut next: Vec<(usize, u16, Bits)> = Vec::new();
+        if k >= run.min {
+            next.push((j + 1, 0, set.clone()));
+        }
+        if run.max.is_none_or(|m| k < m) {
+            let k2 = if run.max.is_some() {
+                k + 1
+            } else {
+                (k + 1).min(run.min)
+            };
+            for &c in &reps[j] {
+                next.push((j, k2, step(&set, c)));
+            }
+        }
+        // Smallest sets first: they prune the larger ones.
+        next.sort_by_key(|(_, _, s)| std::cmp::Reverse(count(s)));
+        stack.extend(next);
+    }
+    Some(true)
+}
+
+/// Where a name, or the resource part of an ARN, holds wildcards (`*`, `?`, or a policy
+/// variable the caller sets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wildcards {
+    None,
+    /// One `*` at the end, after literal text: a prefix of names (`etl-*`, `bucket/*`).
+    Prefix,
+    /// Anywhere else (`*a*`, `*`, `a?c`, `${aws:UserAgent}-x`).
+    Elsewhere,
+}
+
+pub fn wildcards(text: &str) -> Wildcards {
+    let toks = resource_tokens(text);
+    let wild: Vec<usize> = toks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| matches!(t, RTok::Star | RTok::Quest))
+        .map(|(i, _)| i)
+        .collect();
+    match wild.as_slice() {
+        [] => Wildcards::None,
+        [i] if *i + 1 == toks.len() && *i > 0 && toks[*i] == RTok::Star => Wildcards::Prefix,
+        _ => Wildcards::Elsewhere,
+    }
 }
 
 /// Syntax check for a resource element: `*`, or `arn:partition:service:region:account:resource`.
@@ -542,6 +886,145 @@ mod tests {
         let hostile = format!("arn:aws:iam::1:role/{}", "*a?".repeat(300));
         // Answers (either way) without running away.
         assert!(role.reach(&hostile).is_some());
+    }
+
+    fn every(tpl: &ArnTemplate, pattern: &str) -> bool {
+        tpl.reach(pattern).is_some_and(|r| r.every)
+    }
+
+    #[test]
+    fn names_have_shapes() {
+        let object = t("arn:${Partition}:s3:::${BucketName}/${ObjectName}", &[]);
+        let bucket = t("arn:${Partition}:s3:::${BucketName}", &['/']);
+        // Bucket names have at least 3 characters.
+        assert!(every(&object, "arn:aws:s3:::???*/*"));
+        assert!(every(&object, "arn:aws:s3:::?*/*"));
+        assert!(every(&bucket, "arn:aws:s3:::???*"));
+        assert!(!every(&object, "arn:aws:s3:::????*/*"));
+        assert!(!every(&object, "arn:aws:s3:::*data/*"));
+        // ... and start with a letter or a digit.
+        assert!(!every(&bucket, "arn:aws:s3:::a*"));
+        let secret = t(
+            "arn:${Partition}:secretsmanager:${Region}:${Account}:secret:${SecretId}",
+            &[],
+        );
+        let s = "arn:aws:secretsmanager:us-east-1:123456789012:secret:";
+        assert!(every(&secret, &format!("{s}*-??????")));
+        assert!(every(&secret, &format!("{s}*-*")));
+        assert!(every(&secret, &format!("{s}?*???????")));
+        assert!(!every(&secret, &format!("{s}*-?????")));
+        assert!(!every(&secret, &format!("{s}prod/*-??????")));
+        let key = t(
+            "arn:${Partition}:kms:${Region}:${Account}:key/${KeyId}",
+            &[],
+        );
+        let k = "arn:aws:kms:us-east-1:123456789012:key/";
+        assert!(every(&key, &format!("{k}*-*")));
+        assert!(every(&key, &format!("{k}*????")));
+        // Multi-Region keys are `mrk-` and 32 hex digits: not all keys.
+        assert!(!every(&key, &format!("{k}????????-*")));
+        assert!(!every(&key, &format!("{k}1*")));
+        let snapshot = t(
+            "arn:${Partition}:ec2:${Region}::snapshot/${SnapshotId}",
+            &[],
+        );
+        assert!(every(&snapshot, "arn:aws:ec2:us-east-1::snapshot/snap-*"));
+        assert!(every(
+            &snapshot,
+            "arn:aws:ec2:us-east-1::snapshot/snap-????????*"
+        ));
+        assert!(!every(&snapshot, "arn:aws:ec2:us-east-1::snapshot/snap-0*"));
+        let instance = t(
+            "arn:${Partition}:ec2:${Region}:${Account}:instance/${InstanceId}",
+            &[],
+        );
+        assert!(every(&instance, "arn:aws:ec2:us-east-1:*:instance/i-*"));
+        assert!(every(&instance, "arn:aws:ec2:*:*:instance/i-*"));
+        assert!(!every(
+            &instance,
+            "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0"
+        ));
+        assert!(!every(
+            &instance,
+            "arn:aws:ec2:us-east-1:123456789012:instance/i-0*"
+        ));
+        assert_eq!(instance.literal_head(), "instance/");
+    }
+
+    #[test]
+    fn patterns_judged_together() {
+        let object = t("arn:${Partition}:s3:::${BucketName}/${ObjectName}", &[]);
+        let all: Vec<String> = ('a'..='z')
+            .chain('0'..='9')
+            .map(|c| format!("arn:aws:s3:::*{c}*/*"))
+            .collect();
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        assert!(object.reached_together(&refs));
+        // Decided by the walk, not by giving up.
+        let globs: Vec<Vec<RTok>> = refs
+            .iter()
+            .map(|p| resource_tokens(p.trim_start_matches("arn:aws:s3:::")))
+            .collect();
+        let globs: Vec<&[RTok]> = globs.iter().map(Vec::as_slice).collect();
+        assert_eq!(walk(&object.rest[0], &globs), Some(true));
+        // Without `q`, the bucket `qqq` is out of reach.
+        let some: Vec<&str> = refs.iter().copied().filter(|p| !p.contains('q')).collect();
+        assert!(!object.reached_together(&some));
+        // Two halves of the hex digits after the id prefix.
+        let instance = t(
+            "arn:${Partition}:ec2:${Region}:${Account}:instance/${InstanceId}",
+            &[],
+        );
+        let halves: Vec<String> = "0123456789abcdef"
+            .chars()
+            .map(|c| format!("arn:aws:ec2:us-east-1:123456789012:instance/i-{c}*"))
+            .collect();
+        let halves: Vec<&str> = halves.iter().map(String::as_str).collect();
+        assert!(instance.reached_together(&halves));
+        assert!(!instance.reached_together(&halves[1..]));
+        // Different accounts do not add up.
+        let mut split: Vec<String> = halves.iter().map(|s| s.to_string()).collect();
+        split[0] = split[0].replace("123456789012", "210987654321");
+        let split: Vec<&str> = split.iter().map(String::as_str).collect();
+        assert!(!instance.reached_together(&split));
+        // A wildcard account joins every account's group.
+        assert!(instance.reached_together(&[
+            "arn:aws:ec2:us-east-1:*:instance/i-0*",
+            "arn:aws:ec2:us-east-1:123456789012:instance/i-?*",
+        ]));
+    }
+
+    #[test]
+    fn policy_variables_by_who_sets_them() {
+        let object = t("arn:${Partition}:s3:::${BucketName}/${ObjectName}", &[]);
+        let secret = t(
+            "arn:${Partition}:secretsmanager:${Region}:${Account}:secret:${SecretId}",
+            &[],
+        );
+        // Set by the caller: any value.
+        assert!(every(&object, "arn:aws:s3:::${aws:UserAgent}/*"));
+        assert!(every(&object, "arn:aws:s3:::${aws:RequestTag/b}/*"));
+        assert!(every(
+            &secret,
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:${aws:Referer}"
+        ));
+        assert!(every(&object, "arn:aws:s3:::${sts:RoleSessionName}/*"));
+        // Bound to the caller's identity: one value each.
+        for bound in [
+            "arn:aws:s3:::${aws:username}/*",
+            "arn:aws:s3:::${aws:PrincipalTag/team}/*",
+            "arn:aws:s3:::${aws:PrincipalTag/team, 'shared'}/*",
+            "arn:aws:s3:::${cognito-identity.amazonaws.com:sub}/*",
+            "arn:aws:s3:::home/${aws:userid}/*",
+        ] {
+            assert!(!every(&object, bound), "{bound}");
+        }
+        // IAM's escapes are the characters themselves.
+        assert!(!every(&object, "arn:aws:s3:::${*}/*"));
+        let r = object
+            .reach("arn:aws:s3:::b/${?}")
+            .expect("matches an object");
+        assert!(!r.every);
     }
 
     #[test]

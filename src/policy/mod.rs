@@ -13,6 +13,7 @@ pub mod nl;
 pub mod permission_set;
 pub mod reach;
 pub mod select;
+mod shape;
 pub mod summary;
 pub mod target;
 mod validate;

@@ -43,6 +43,9 @@ pub(super) struct Reached<'a> {
     pub concrete: Vec<&'a str>,
     /// `fits[g][r]`: how `concrete[r]` reaches `granted[g]`, if it matches one of its types.
     pub fits: Vec<Vec<Option<Fit>>>,
+    /// Per granted action: patterns that together (none alone) reach every resource of
+    /// one of its types, as (type index, the patterns).
+    pub together: Vec<Option<(usize, String)>>,
     /// Per granted action, aligned with `Resolved::granted`.
     pub scopes: Vec<Scope>,
 }
@@ -55,10 +58,12 @@ pub(super) fn check<'a>(
     let (concrete, has_star) = parse_resources(st, findings);
     let granted = &resolved.granted;
     let fits = fit_matrix(granted, &concrete);
-    let scopes = scopes(st, granted, &concrete, &fits, has_star);
+    let together = together(granted, &concrete, &fits);
+    let scopes = scopes(st, granted, &concrete, &fits, &together, has_star);
     let reached = Reached {
         concrete,
         fits,
+        together,
         scopes,
     };
     if st.not_resource || st.not_action {
@@ -139,17 +144,63 @@ fn fit_matrix(granted: &[Granted], concrete: &[&str]) -> Vec<Vec<Option<Fit>>> {
         .collect()
 }
 
+/// Patterns of the statement that together reach every resource of a type an action
+/// accepts, where no one of them does alone (`s3:::*a*/*`, …, `s3:::*9*/*`). Worked out
+/// once per (service, type).
+fn together(
+    granted: &[Granted],
+    concrete: &[&str],
+    fits: &[Vec<Option<Fit>>],
+) -> Vec<Option<(usize, String)>> {
+    let mut cache: HashMap<(*const Service, usize), Option<String>> = HashMap::new();
+    granted
+        .iter()
+        .zip(fits)
+        .map(|(g, row)| {
+            let matched = row.iter().filter(|f| f.is_some()).count();
+            if matched < 2 || row.iter().any(|f| f.is_some_and(|f| f.reach.every)) {
+                return None;
+            }
+            g.action.resources.iter().find_map(|ar| {
+                let rt = g.service.resources.get(ar.index)?;
+                let key = (g.service as *const Service, ar.index);
+                cache
+                    .entry(key)
+                    .or_insert_with(|| {
+                        rt.template
+                            .reached_together(concrete)
+                            .then(|| label(concrete.iter().filter(|r| rt.template.matches(r))))
+                    })
+                    .clone()
+                    .map(|l| (ar.index, l))
+            })
+        })
+        .collect()
+}
+
+/// Several patterns, for a finding: the first few and how many.
+fn label<'a>(patterns: impl Iterator<Item = &'a &'a str>) -> String {
+    let all: Vec<&str> = patterns.copied().collect();
+    if all.len() <= 3 {
+        all.join(", ")
+    } else {
+        format!("{}, … ({} patterns)", all[..2].join(", "), all.len())
+    }
+}
+
 fn scopes(
     st: &Statement,
     granted: &[Granted],
     concrete: &[&str],
     fits: &[Vec<Option<Fit>>],
+    together: &[Option<(usize, String)>],
     has_star: bool,
 ) -> Vec<Scope> {
     granted
         .iter()
         .zip(fits)
-        .map(|(g, row)| {
+        .zip(together)
+        .map(|((g, row), together)| {
             if st.not_action {
                 return Scope::Nothing;
             }
@@ -174,12 +225,15 @@ fn scopes(
                 .iter()
                 .zip(concrete)
                 .find(|(f, _)| f.is_some_and(|f| f.reach.every));
-            match broad {
-                Some((_, r)) => Scope::Every {
+            match (broad, together) {
+                (Some((_, r)), _) => Scope::Every {
                     resource: (*r).to_string(),
                 },
-                None if row.iter().any(Option::is_some) => Scope::Confined,
-                None => Scope::Nothing,
+                (None, Some((_, patterns))) => Scope::Every {
+                    resource: patterns.clone(),
+                },
+                (None, None) if row.iter().any(Option::is_some) => Scope::Confined,
+                (None, None) => Scope::Nothing,
             }
         })
         .collect()
@@ -359,7 +413,7 @@ fn patterns_as_broad_as_star(
 ) {
     // (pattern, resource) → actions, so `s3:*` on `arn:aws:s3:::*` is one finding.
     let mut by_pattern: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for (g, row) in granted.iter().zip(&reached.fits) {
+    for ((g, row), together) in granted.iter().zip(&reached.fits).zip(&reached.together) {
         for (f, r) in row.iter().zip(&reached.concrete) {
             let Some(f) = f.filter(|f| f.reach.every) else {
                 continue;
@@ -391,6 +445,35 @@ fn patterns_as_broad_as_star(
                 }
                 Some(p) => *by_pattern.entry((p.clone(), (*r).to_string())).or_default() += 1,
             }
+        }
+        let Some((type_index, patterns)) = together else {
+            continue;
+        };
+        match &g.pattern {
+            None => {
+                let type_name = g
+                    .service
+                    .resources
+                    .get(*type_index)
+                    .map_or("resource", |t| t.name.as_str());
+                findings.push(
+                    Finding::new(
+                        codes::RESOURCE_STAR,
+                        format!(
+                            "{} is granted on patterns that together reach every {type_name}: {patterns}; as broad as \"*\"",
+                            g.full()
+                        ),
+                        format!(
+                            "name the resources instead of patterns that between them match all of them ({})",
+                            templates(g)
+                        ),
+                    )
+                    .at(i)
+                    .action(g.full())
+                    .resource(patterns.clone()),
+                );
+            }
+            Some(p) => *by_pattern.entry((p.clone(), patterns.clone())).or_default() += 1,
         }
     }
     for ((p, r), n) in by_pattern {
