@@ -336,6 +336,38 @@ fn privilege_escalation_single_actions() {
     assert!(!has(&run(deny), codes::PRIVILEGE_ESCALATION));
 }
 
+/// Security review: running commands as a maintenance window's role, and rewriting an
+/// existing state machine before running it as its role.
+#[test]
+fn escalation_through_maintenance_windows_and_state_machines() {
+    for a in [
+        "ssm:RegisterTaskWithMaintenanceWindow",
+        "ssm:UpdateMaintenanceWindowTask",
+    ] {
+        let f = run(allow(
+            json!(a),
+            json!("arn:aws:ssm:us-east-1:123456789012:maintenancewindow/mw-0123456789abcdef0"),
+        ));
+        assert!(flags(&f, codes::PRIVILEGE_ESCALATION, a), "{a}: {f:#?}");
+    }
+    let sm = "arn:aws:states:us-east-1:123456789012:stateMachine:orders";
+    let f = run(policy(vec![
+        json!({"Effect": "Allow", "Action": "states:UpdateStateMachine", "Resource": sm}),
+        json!({"Effect": "Allow", "Action": "states:StartExecution", "Resource": sm}),
+    ]));
+    assert!(
+        flags(
+            &f,
+            codes::PRIVILEGE_ESCALATION,
+            "states:UpdateStateMachine+states:StartExecution"
+        ),
+        "{f:#?}"
+    );
+    // Either alone is not this method.
+    let f = run(allow(json!("states:StartExecution"), json!(sm)));
+    assert!(!has(&f, codes::PRIVILEGE_ESCALATION), "{f:#?}");
+}
+
 #[test]
 fn passrole_escalation() {
     for target in [
@@ -1159,6 +1191,15 @@ fn mfa_condition() {
         {"Effect": "Deny", "Action": "*", "Resource": "*",
          "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}]});
     assert!(!has(&run(ok), codes::MFA_CONDITION));
+    assert!(!has(
+        &cond(json!({"Bool": {"aws:MultiFactorAuthPresent": "true"}})),
+        codes::MFA_CONDITION
+    ));
+    // Security review: in an Allow, IfExists lets long-term keys (no key at all) through.
+    for value in ["false", "true"] {
+        let f = cond(json!({"BoolIfExists": {"aws:MultiFactorAuthPresent": value}}));
+        assert_code(&f, codes::MFA_CONDITION);
+    }
 }
 
 // ---- warnings ----

@@ -410,9 +410,19 @@ fn mfa_enforced(st: &Statement, c: &ConditionEntry, findings: &mut Vec<Finding>)
         .value_texts()
         .iter()
         .any(|v| v.eq_ignore_ascii_case("false"));
+    let has_true = c
+        .value_texts()
+        .iter()
+        .any(|v| v.eq_ignore_ascii_case("true"));
     let msg = match (c.operator.kind, c.operator.if_exists, st.effect) {
         (OpKind::Bool, false, Effect::Allow) if has_false => {
             "Allow with `Bool aws:MultiFactorAuthPresent false` does not enforce MFA: it allows sessions without MFA, and the key is absent for long-term keys"
+        }
+        (OpKind::Bool, true, Effect::Allow) if has_false => {
+            "Allow with `BoolIfExists aws:MultiFactorAuthPresent false` does not enforce MFA: it allows sessions without MFA, and long-term keys (the key is absent for them)"
+        }
+        (OpKind::Bool, true, Effect::Allow) if has_true => {
+            "Allow with `BoolIfExists aws:MultiFactorAuthPresent true` lets long-term access keys through without MFA: the key is absent for them, and IfExists then allows"
         }
         (OpKind::Bool, false, Effect::Deny) if has_false => {
             "Deny with `Bool aws:MultiFactorAuthPresent false` lets long-term access keys through: the key is absent for them"

@@ -46,6 +46,8 @@ pub(super) const SINGLE_ESCALATION: &[Entry] = &[
     ("ssm:SendCommand", "issue 10: run commands on an instance, as its instance profile"),
     ("ssm:StartSession", "issue 10: a shell on an instance, as its instance profile"),
     ("ssm:CreateAssociation", "issue 10: run a document on instances, as their instance profiles"),
+    ("ssm:RegisterTaskWithMaintenanceWindow", "security review: a maintenance window task runs commands, automations or Lambda functions as the window's service role"),
+    ("ssm:UpdateMaintenanceWindowTask", "security review: change what an existing maintenance window task runs as the window's service role"),
     ("ecs:ExecuteCommand", "cloudsplaining ECSExecuteCommandOnRunningTask: a shell in a task, as its task role"),
     ("ec2-instance-connect:SendSSHPublicKey", "cloudsplaining EC2InstanceConnectSendSSHPublicKey: SSH to an instance, as its instance profile"),
     ("ec2-instance-connect:SendSerialConsoleSSHPublicKey", "issue 10: serial console on an instance, as its instance profile"),
@@ -90,6 +92,14 @@ pub(super) const COMBO_ESCALATION: &[(&[&str], &str)] = &[
             "sagemaker:UpdateNotebookInstance",
         ],
         "cloudsplaining UpdateSageMakerNotebookLifecycleConfig: a lifecycle script runs as the notebook's role",
+    ),
+    (
+        &["states:UpdateStateMachine", "states:StartExecution"],
+        "security review: change what an existing state machine does, then run it as its role",
+    ),
+    (
+        &["states:UpdateStateMachine", "states:StartSyncExecution"],
+        "security review: change what an existing Express state machine does, then run it as its role",
     ),
     (
         &[
@@ -363,6 +373,10 @@ pub(super) const PASSROLE: &[Entry] = &[
     (
         "imagebuilder:CreateInfrastructureConfiguration",
         "Image Builder: build instances run with the passed instance profile",
+    ),
+    (
+        "ssm:RegisterTaskWithMaintenanceWindow",
+        "SSM maintenance window tasks run as the passed service role",
     ),
     (
         "ssm:StartAutomationExecution",
