@@ -371,6 +371,80 @@ fn patterns_reaching_every_resource_are_refused_with_what_to_name() {
     }
 }
 
+/// Security review: a wildcard in a name is only a prefix of names that were named, and
+/// the validator's reach model says whether even that prefix is every resource of its
+/// type (every instance id starts with `i-`).
+#[test]
+fn wildcards_in_names_are_prefixes_or_refused() {
+    for (d, hint) in [
+        (
+            "reboot ec2 instance i-*",
+            "reaches every instance there is; name the instance",
+        ),
+        (
+            "start session on instance arn:aws:ec2:us-east-1:123456789012:instance/i-*",
+            "reaches every instance there is; name the instance",
+        ),
+        ("download files from s3://*a*/", "name the bucket itself"),
+        ("read objects in bucket *prod*", "name the bucket itself"),
+        (
+            "read objects in arn:aws:s3:::*a*/*",
+            "wildcards inside names",
+        ),
+        ("read objects in s3://???*/", "name the bucket"),
+        (
+            "read secret arn:aws:secretsmanager:us-east-1:123456789012:secret:*-*",
+            "name the secret",
+        ),
+    ] {
+        let err = gen(d, Some("123456789012")).expect_err(d);
+        assert_eq!(exit_code_of(&err), ExitCode::Usage, "{d}");
+        let msg = format!("{err:#}");
+        assert!(msg.contains(hint), "{d}: {msg}");
+    }
+    // A real prefix of names stays a prefix.
+    let g = gen(
+        "reboot instances starting with i-0abc",
+        Some("123456789012"),
+    )
+    .expect("policy");
+    assert_eq!(
+        g.policy["Statement"][0]["Resource"],
+        serde_json::json!(["arn:aws:ec2:us-east-1:123456789012:instance/i-0abc*"])
+    );
+    assert_eq!(
+        g.understood,
+        ["ec2:RebootInstances on every instance whose name starts with i-0abc in us-east-1"]
+    );
+    assert!(!needs_ack(&g.findings), "{:?}", g.findings);
+}
+
+/// Security review: "start session on instance …" is Session Manager, not ec2:StartInstances.
+#[test]
+fn a_session_on_an_instance_is_session_manager() {
+    for d in [
+        "start session on instance i-0123456789abcdef0",
+        "start a session on instance arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0",
+    ] {
+        let g = gen(d, Some("123456789012")).expect(d);
+        let actions: Vec<&str> = g.policy["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .flat_map(|s| s["Action"].as_array().expect("actions"))
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(actions.contains(&"ssm:StartSession"), "{d}: {actions:?}");
+        assert!(!actions.iter().any(|a| a.starts_with("ec2:")), "{d}: {actions:?}");
+    }
+    // Without a session, starting an instance is EC2's.
+    let g = gen("start instance i-0123456789abcdef0", Some("123456789012")).expect("policy");
+    assert_eq!(
+        g.understood,
+        ["ec2:StartInstances on instance i-0123456789abcdef0 in us-east-1"]
+    );
+}
+
 #[test]
 fn says_what_was_understood_and_ignored() {
     let g = gen(

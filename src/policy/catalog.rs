@@ -226,6 +226,25 @@ impl Service {
                 .any(|rt| rt.condition_keys.iter().any(|k| key_matches(k, key)))
     }
 
+    /// The resource type an ARN (possibly with wildcards) is written for: one it fits
+    /// with its wildcards inside names (`arn:aws:s3:::acme-*` is buckets, not objects),
+    /// then the one whose literal start it has, then the most specific.
+    pub fn type_of(&self, arn: &str) -> Option<&ResourceType> {
+        let rest = arn.splitn(6, ':').nth(5).unwrap_or("");
+        self.resources
+            .iter()
+            .filter(|rt| rt.template.matches(arn))
+            .max_by_key(|rt| {
+                let head = rt.template.literal_head();
+                (
+                    rt.template.fits_literally(arn),
+                    rest.starts_with(head),
+                    head.len(),
+                    rt.template.literal_len(),
+                )
+            })
+    }
+
     /// Does `resource` (an ARN, possibly with wildcards) match any resource type `action` accepts?
     pub fn action_accepts(&self, action: &Action, resource: &str) -> bool {
         self.action_resource_types(action)

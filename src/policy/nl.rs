@@ -186,6 +186,40 @@ fn refuse_broad(tokens: &[Tok]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A name from the text may hold a wildcard only as a prefix of names (`etl-*`): `*a*`,
+/// `a?c`, `*` reach names nobody named. Whether even the prefix reaches every resource
+/// of its type (`i-*`: every instance) is the validator's reach model's to say.
+fn prefix_only(name: &str, what: &str) -> anyhow::Result<()> {
+    if arn::wildcards(name) == arn::Wildcards::Elsewhere {
+        return refuse(format!(
+            "`{name}` has wildcards inside the name, which reach names nobody named; name the {what} itself, or the start of its name followed by one `*` (e.g. `reports-*`)"
+        ));
+    }
+    Ok(())
+}
+
+/// The resource part of an ARN from the text, as `prefix_only` (a secret's `-??????`
+/// suffix stands for the random characters of one secret; an object key pattern stays
+/// inside its bucket).
+fn named_not_matched(resource_arn: &str) -> anyhow::Result<()> {
+    let parts: Vec<&str> = resource_arn.splitn(6, ':').collect();
+    let Some(rest) = parts.get(5) else {
+        return Ok(());
+    };
+    let rest = match parts.get(2) {
+        Some(&"secretsmanager") => rest.strip_suffix("-??????").unwrap_or(rest),
+        // Object keys stay inside the bucket named.
+        Some(&"s3") => rest.split('/').next().unwrap_or(rest),
+        _ => rest,
+    };
+    if arn::wildcards(rest) == arn::Wildcards::Elsewhere {
+        return refuse(format!(
+            "`{resource_arn}` has wildcards inside names, which reach resources nobody named; name the resource, or the start of its name followed by one `*`"
+        ));
+    }
+    Ok(())
+}
+
 /// ARNs, s3:// URLs, ids, regions and accounts.
 fn scan_literals(
     tokens: &mut [Tok],
@@ -204,6 +238,7 @@ fn scan_literals(
                 return refuse(msg);
             }
             reach::refuse_all_reaching(&t.text, FIELD)?;
+            named_not_matched(&t.text)?;
             p.arns.push(t.text.clone());
             t.role = Role::Arn;
         } else if let Some(rest) = t.text.strip_prefix("s3://") {
@@ -212,6 +247,8 @@ fn scan_literals(
                 return refuse(format!("`{}` names no bucket", t.text));
             }
             reach::refuse_all_reaching(&format!("arn:aws:s3:::{bucket}"), FIELD)?;
+            // Keys are inside the bucket named: any pattern of them stays there.
+            prefix_only(bucket, "bucket")?;
             p.s3_urls.push((bucket.to_string(), key.to_string()));
             t.role = Role::S3Url;
         } else if let Some(rtype) = ec2_id(&t.lower) {
@@ -301,6 +338,19 @@ fn find_services(tokens: &mut [Tok], p: &mut Parsed) {
         }
         i += 1;
     }
+    // "start a session on instance i-…" is a Session Manager session, unless a service
+    // in play has sessions of its own (Glue interactive sessions).
+    let session = tokens
+        .iter()
+        .any(|t| t.role == Role::Unknown && words::singular(&t.lower) == "session");
+    if session
+        && !p
+            .services
+            .iter()
+            .any(|s| action_vocab(s).contains("session"))
+    {
+        push_unique(&mut p.services, "ssm");
+    }
     for a in &p.arns {
         if let Some(s) = arn::service_of(a) {
             if !in_play_fits(&p.services, a) {
@@ -366,7 +416,13 @@ fn find_nouns(tokens: &mut [Tok], p: &mut Parsed) {
     while i < tokens.len() {
         match phrase_at(tokens, i, NOUNS, |r| r.noun) {
             Some((row, len)) => {
-                if row.default && !in_play_vocab(&p.services, row.noun) {
+                // A service in play that has the kind keeps it ("session on instance i-…"
+                // is SSM's instance, not EC2's).
+                let owned = p
+                    .services
+                    .iter()
+                    .any(|s| NOUNS.iter().any(|n| n.noun == row.noun && n.service == s));
+                if row.default && !owned && !in_play_vocab(&p.services, row.noun) {
                     push_unique(&mut p.services, row.service);
                 }
                 i += len;
@@ -878,6 +934,7 @@ pub fn intents(
             return Err(JitError::invalid("--resources", msg).into());
         }
         reach::refuse_all_reaching(r, "--resources")?;
+        named_not_matched(r)?;
         p.arns.push(r.to_string());
         if let Some(s) = arn::service_of(r) {
             if !in_play_fits(&p.services, r) {
@@ -959,6 +1016,18 @@ fn service_intent(
         return refuse(format!("`{s}` is not in the catalog"));
     };
     let kinds: Vec<&Kind> = p.kinds.iter().filter(|k| k.service == s).collect();
+    for k in &kinds {
+        for n in &k.names {
+            prefix_only(n, &k.noun)?;
+        }
+        if let Some(Scope::StartsWith(v) | Scope::Under(v)) = &k.scope {
+            if arn::wildcards(v.trim_end_matches('*')) != arn::Wildcards::None {
+                return refuse(format!(
+                    "`{v}` has wildcards inside it; give the prefix or path as it is written (e.g. \"starting with reports-\")"
+                ));
+            }
+        }
+    }
     let mut targets = Vec::new();
     for k in &kinds {
         if k.names.is_empty() {
@@ -996,6 +1065,10 @@ fn service_intent(
         }
     }
     link_containers(svc, &kinds, &mut targets);
+    // A name's prefix may still reach every resource of its type (`i-*`).
+    for t in &targets {
+        reach::refuse_all_reaching(&t.arn, FIELD)?;
+    }
     // An ARN from the text also says what kind of resource the request is about.
     let mut kind_list: Vec<(String, String, bool)> = kinds
         .iter()
@@ -1008,12 +1081,7 @@ fn service_intent(
         })
         .collect();
     for t in targets.iter().filter(|t| t.rtype.is_none()) {
-        if let Some(rt) = svc
-            .resources
-            .iter()
-            .filter(|rt| rt.template.matches(&t.arn))
-            .max_by_key(|rt| rt.template.literal_len())
-        {
+        if let Some(rt) = svc.type_of(&t.arn) {
             if !kind_list.iter().any(|(r, _, _)| *r == rt.name) {
                 kind_list.push((rt.name.clone(), rt.name.clone(), false));
             }

@@ -1,12 +1,11 @@
-//! What a resource pattern reaches. A description may name resources, never a pattern
-//! that reaches every resource of a type (`s3://*`, `arn:aws:s3:::*/*`,
-//! `function:*`): such a pattern is refused with what to name instead. The same rule
-//! guards the rules generator's output: a policy whose validation carries a
-//! wildcard-reach finding is refused, never emitted.
+//! What a resource pattern reaches, for the generator. A description may name resources,
+//! never a pattern that reaches every resource of a type (`s3://*`, `arn:aws:s3:::*/*`,
+//! `function:*`, `instance/i-*`): such a pattern is refused with what to name instead.
+//! There is one reach model, the validator's (`ArnTemplate::reach`); this module only
+//! asks it. The same rule guards the rules generator's output: a policy whose validation
+//! carries a wildcard-reach finding is refused, never emitted.
 
-use std::collections::BTreeMap;
-
-use super::catalog::{self, glob_match};
+use super::catalog;
 use super::findings::Finding;
 use super::target;
 use crate::error::JitError;
@@ -20,58 +19,51 @@ pub const WILDCARD_REACH_CODES: &[&str] = &[
     "assume-any-role",
 ];
 
-/// Two made-up names no real pattern narrows to: a pattern matching both, for some
-/// resource type, reaches every resource of that type.
-const PROBES: [&str; 2] = ["zq1x9-probe", "yw2v8/probe-k"];
-
-/// The resource type names (and parent types) a pattern reaches entirely.
+/// The resource type (and its parent type) of the pattern's service that the pattern
+/// reaches entirely, by the validator's own reach model (`ArnTemplate::reach`, which
+/// knows the shapes of names: `instance/i-*` is every instance). A pattern whose service
+/// is a wildcard reaches every resource of every service: `("resource", None)`.
 pub fn reaches_every(pattern: &str) -> Option<(String, Option<String>)> {
     let parts: Vec<&str> = pattern.splitn(6, ':').collect();
     if parts.len() < 6 || parts[0] != "arn" {
         return None;
     }
-    let svc = catalog::service(parts[2])?;
-    let concrete = |s: &str| !s.is_empty() && !s.contains(['*', '?', '$']);
-    let region = Some(parts[3])
-        .filter(|r| concrete(r))
-        .unwrap_or("us-east-1");
-    let account = Some(parts[4])
-        .filter(|a| concrete(a))
-        .unwrap_or("123456789012");
-    for rt in &svc.resources {
-        let all = PROBES.iter().all(|probe| {
-            let mut values = BTreeMap::new();
-            for v in target::name_variables(&rt.arn) {
-                values.insert(v, (*probe).to_string());
-            }
-            let arn = target::fill(&rt.arn, Some(region), Some(account), &values);
-            glob_match(pattern, &arn)
-        });
-        if all {
-            let parent = svc
-                .resources
-                .iter()
-                .filter(|p| target::is_child(p, rt))
-                .max_by_key(|p| target::name_variables(&p.arn).len())
-                .map(|p| p.name.clone());
-            return Some((rt.name.clone(), parent));
-        }
+    if parts[2].contains(['*', '?', '$']) {
+        return Some(("resource".to_string(), None));
     }
-    None
+    let svc = catalog::service(parts[2])?;
+    let rest = parts[5];
+    let rt = svc
+        .resources
+        .iter()
+        .filter(|rt| rt.template.reach(pattern).is_some_and(|r| r.every))
+        // The type the pattern is written for: its literal start (`instance/`).
+        .max_by_key(|rt| {
+            let head = rt.template.literal_head();
+            (rest.starts_with(head), head.len())
+        })?;
+    let parent = svc
+        .resources
+        .iter()
+        .filter(|p| target::is_child(p, rt))
+        .max_by_key(|p| target::name_variables(&p.arn).len())
+        .map(|p| p.name.clone());
+    Some((rt.name.clone(), parent))
 }
 
 /// Refuses a pattern that reaches every resource of a type, saying what to name.
 pub fn refuse_all_reaching(pattern: &str, field: &str) -> anyhow::Result<()> {
     if let Some((rtype, parent)) = reaches_every(pattern) {
         let what = parent.unwrap_or_else(|| rtype.clone()).to_ascii_lowercase();
-        return Err(JitError::invalid(
-            field,
+        let msg = if rtype == "resource" && what == "resource" {
+            format!("`{pattern}` names no service: it reaches every resource there is; name the service and the resource")
+        } else {
             format!(
                 "`{pattern}` reaches every {} there is; name the {what} (and a prefix or path inside it, if that is the scope) instead",
                 rtype.to_ascii_lowercase()
-            ),
-        )
-        .into());
+            )
+        };
+        return Err(JitError::invalid(field, msg).into());
     }
     Ok(())
 }
@@ -109,5 +101,13 @@ mod tests {
         assert!(reaches_every("arn:aws:lambda:us-east-1:123456789012:function:etl-*").is_none());
         let (t, parent) = reaches_every("arn:aws:s3:::*/*").expect("reaches");
         assert_eq!((t.as_str(), parent.as_deref()), ("object", Some("bucket")));
+        // Names have shapes: every instance id starts with i-, every bucket name has at
+        // least 3 characters.
+        let (t, _) = reaches_every("arn:aws:ec2:us-east-1:*:instance/i-*").expect("reaches");
+        assert_eq!(t, "instance");
+        assert!(reaches_every("arn:aws:s3:::???*/*").is_some());
+        assert!(reaches_every("arn:aws:ec2:us-east-1:123456789012:instance/i-0abc*").is_none());
+        assert!(reaches_every("arn:aws:s3:::*a*/*").is_none());
+        assert!(reaches_every("arn:*:*:*:*:*").is_some());
     }
 }

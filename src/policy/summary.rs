@@ -50,13 +50,9 @@ pub fn describe(arn: &str) -> String {
     else {
         return format!("`{arn}`");
     };
-    // The most specific resource type the ARN fits.
-    let Some(rt) = svc
-        .resources
-        .iter()
-        .filter(|rt| rt.template.matches(arn))
-        .max_by_key(|rt| rt.template.literal_len())
-    else {
+    // The type the ARN is written for (`instance/…` is an instance, though a wildcard
+    // account could also stretch over other types' ARNs).
+    let Some(rt) = svc.type_of(arn) else {
         return format!("`{arn}`");
     };
     let template_resource = rt.arn.splitn(6, ':').nth(5).unwrap_or("");
@@ -93,6 +89,20 @@ mod tests {
         assert_eq!(
             describe("arn:aws:dynamodb:us-east-1:123456789012:table/orders"),
             "table orders in us-east-1"
+        );
+        // A wildcard account stretches over other EC2 types' ARNs too; the pattern is
+        // written for instances.
+        assert_eq!(
+            describe("arn:aws:ec2:us-east-1:*:instance/i-0abc*"),
+            "every instance whose name starts with i-0abc in us-east-1"
+        );
+        assert_eq!(
+            describe("arn:aws:ec2:*:*:instance/i-0123456789abcdef0"),
+            "instance i-0123456789abcdef0"
+        );
+        assert_eq!(
+            describe("arn:aws:s3:::acme-*"),
+            "every bucket whose name starts with acme-"
         );
     }
 }

@@ -125,6 +125,8 @@ pub const NOUNS: &[Noun] = &[
     n("file", "s3", "object", true),
     n("instance", "ec2", "instance", true),
     n("instance", "rds", "db", false),
+    // Session Manager sessions and commands are on EC2 instances.
+    n("instance", "ssm", "instance", false),
     n("server", "ec2", "instance", true),
     n("vm", "ec2", "instance", true),
     n("ec2 instance", "ec2", "instance", true),
