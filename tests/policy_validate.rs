@@ -666,6 +666,23 @@ fn patterns_that_together_reach_every_resource_are_resource_star() {
     // Through an action wildcard: one finding for the pattern.
     let f = run(allow(json!("s3:Get*"), json!(every)));
     assert!(flags(&f, codes::RESOURCE_STAR, "s3:Get*"), "{f:#?}");
+    // Split over statements, they still add up (the finding names no statement).
+    let (first, rest) = every.split_at(10);
+    let f = run(policy(vec![
+        json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": first}),
+        json!({"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": rest}),
+    ]));
+    assert!(
+        f.iter().any(|x| x.code == codes::RESOURCE_STAR
+            && x.statement.is_none()
+            && x.action.as_deref() == Some("s3:GetObject")),
+        "{f:#?}"
+    );
+    assert!(
+        flags(&f, codes::DATA_EXFILTRATION, "s3:GetObject"),
+        "{f:#?}"
+    );
+    assert!(!flags(&f, codes::RESOURCE_STAR, "s3:PutObject"), "{f:#?}");
     // One letter short is not every bucket (`qqq`); several named prefixes are confined.
     let short: Vec<&String> = every.iter().filter(|p| !p.contains("*q*")).collect();
     assert!(!has(

@@ -2,7 +2,7 @@
 //! allows. Single actions are findings on their statement; combinations (iam:PassRole with
 //! a service that runs the passed role, and the others) are found across statements.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::super::catalog::{self, Action, Service};
 use super::super::document::{Effect, Statement};
@@ -22,6 +22,9 @@ pub(super) struct PolicyGrants {
     pub by_action: BTreeMap<String, Vec<String>>,
     /// Lowercase actions allowed on every resource of a type (or without resource scope).
     pub broad: BTreeSet<String>,
+    /// Lowercase `svc:action` → (statement, ARN pattern) of each Allow statement's
+    /// resources that fit it: judged together across statements.
+    patterns: BTreeMap<String, Vec<(usize, String)>>,
     /// Actions named without a wildcard: (statement, service, action).
     pub explicit: Vec<(usize, &'static Service, &'static Action)>,
     /// `"*"` or a wildcard service prefix in an Allow statement.
@@ -55,10 +58,18 @@ impl PolicyGrants {
             self.allows_everything = true;
             self.wide_patterns.push(e);
         }
-        for (g, scope) in granted.iter().zip(&reached.scopes) {
+        for ((g, scope), row) in granted.iter().zip(&reached.scopes).zip(&reached.fits) {
             let full = lower(&g.full());
             if scope.is_broad() {
                 self.broad.insert(full.clone());
+            }
+            if !st.not_resource {
+                let mine = row
+                    .iter()
+                    .zip(&reached.concrete)
+                    .filter(|(f, _)| f.is_some())
+                    .map(|(_, r)| (st.index, (*r).to_string()));
+                self.patterns.entry(full.clone()).or_default().extend(mine);
             }
             self.by_action
                 .entry(full)
@@ -109,6 +120,95 @@ fn spans_services(entry: &str) -> bool {
             .split(':')
             .next()
             .is_some_and(|s| s.contains(['*', '?']))
+}
+
+/// Patterns of several statements that together reach every resource of a type an
+/// action accepts, where no statement does alone (`*a*/*` … `*m*/*` in one statement,
+/// `*n*/*` … `*9*/*` in another): the same findings as one statement would get, without a
+/// statement index. The action then counts as allowed broadly.
+pub(super) fn across_statements(grants: &mut PolicyGrants, findings: &mut Vec<Finding>) {
+    let mut cache: HashMap<(*const Service, usize, Vec<String>), bool> = HashMap::new();
+    let mut broad = Vec::new();
+    for (action, list) in &grants.patterns {
+        let statements: BTreeSet<usize> = list.iter().map(|(i, _)| *i).collect();
+        if statements.len() < 2 || grants.broad.contains(action) || grants.denied(action) {
+            continue;
+        }
+        let Some((svc, a)) = catalog::action(action) else {
+            continue;
+        };
+        let mut patterns: Vec<String> = list.iter().map(|(_, r)| r.clone()).collect();
+        patterns.sort();
+        patterns.dedup();
+        let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let hit = a.resources.iter().find_map(|ar| {
+            let rt = svc.resources.get(ar.index)?;
+            let key = (svc as *const Service, ar.index, patterns.clone());
+            let every = *cache
+                .entry(key)
+                .or_insert_with(|| rt.template.reached_together(&refs));
+            every.then_some(rt)
+        });
+        let Some(rt) = hit else {
+            continue;
+        };
+        let full = format!("{}:{}", svc.prefix, a.name);
+        let on: Vec<&str> = refs
+            .iter()
+            .copied()
+            .filter(|r| rt.template.matches(r))
+            .collect();
+        let shown = if on.len() <= 3 {
+            on.join(", ")
+        } else {
+            format!("{}, … ({} patterns)", on[..2].join(", "), on.len())
+        };
+        let stmts: Vec<String> = statements.iter().map(usize::to_string).collect();
+        findings.push(
+            Finding::new(
+                codes::RESOURCE_STAR,
+                format!(
+                    "{full} is granted in statements {} on patterns that together reach every {}: {shown}; as broad as \"*\"",
+                    stmts.join(", "),
+                    rt.name
+                ),
+                "name the resources instead of patterns that between them match all of them",
+            )
+            .action(full.clone())
+            .resource(shown.clone()),
+        );
+        let lf = lower(&full);
+        let escalation = lookup(SINGLE_ESCALATION, &lf).is_some();
+        if let Some(why) = lookup(CREDENTIALS, &lf).filter(|_| !escalation) {
+            let code = if lf.starts_with("sts:assumerole") {
+                codes::ASSUME_ANY_ROLE
+            } else {
+                codes::CREDENTIALS_EXPOSURE
+            };
+            findings.push(
+                Finding::new(
+                    code,
+                    format!("{full} on `{shown}` returns credentials or secrets of every resource of its type: {why}"),
+                    "name the secrets, parameters, keys, users or roles it is for",
+                )
+                .action(full.clone())
+                .resource(shown.clone()),
+            );
+        }
+        if let Some(why) = lookup(DATA_EXFILTRATION, &lf) {
+            findings.push(
+                Finding::new(
+                    codes::DATA_EXFILTRATION,
+                    format!("{full} on `{shown}` reads or copies data out of every resource of its type: {why}"),
+                    "name the buckets, tables or snapshots it is for",
+                )
+                .action(full.clone())
+                .resource(shown),
+            );
+        }
+        broad.push(action.clone());
+    }
+    grants.broad.extend(broad);
 }
 
 /// The single-action methods, on one Allow statement.

@@ -44,6 +44,7 @@ pub fn validate(doc: &Value, opts: &ValidateOptions) -> Vec<Finding> {
         grants.record(st, &resolved.granted, &reached);
         analysed.push((st, resolved, reached));
     }
+    escalation::across_statements(&mut grants, &mut findings);
     for (st, resolved, reached) in &analysed {
         if st.effect == Effect::Allow {
             security::review(st, &resolved.granted, reached, &grants, &mut findings);
