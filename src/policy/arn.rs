@@ -3,6 +3,7 @@
 //! resource, a prefix, or every resource of the type), and filling a template.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 use super::shape;
 
@@ -69,11 +70,14 @@ const MAX_ALTERNATIVES: usize = 16;
 #[derive(Debug, Clone, Default)]
 pub struct ArnTemplate {
     toks: Vec<TTok>,
+    /// The template as written, and the final variable's stops: `runs` is worked out
+    /// from them when a pattern is first judged against this type (parsing a service
+    /// compiles every type's template; few are ever judged).
+    source: String,
+    stops: Vec<char>,
     /// The resource part (after the fifth `:`) as runs of characters, one sequence per
     /// alternative of the names' known shapes (shape.rs), for `reach`.
-    rest: Vec<Vec<Run>>,
-    /// The literal start of the resource part (`instance/`).
-    head: String,
+    runs: OnceLock<Vec<Vec<Run>>>,
     has_region: bool,
     has_account: bool,
 }
@@ -103,20 +107,29 @@ fn segments(arn: &str) -> Option<(&str, &str, &str)> {
 impl ArnTemplate {
     /// `stops`: characters the final variable may not contain (see catalog.rs).
     pub fn compile(template: &str, stops: &[char]) -> Self {
-        let fields: Vec<&str> = template.splitn(6, ':').collect();
-        let (service, has_region, has_account, rest) = match fields.as_slice() {
-            [_, _, service, region, account, rest] => {
-                (*service, !region.is_empty(), !account.is_empty(), *rest)
-            }
-            _ => ("", false, false, ""),
+        let (has_region, has_account) = match segments(template) {
+            Some((region, account, _)) => (!region.is_empty(), !account.is_empty()),
+            None => (false, false),
         };
         ArnTemplate {
             toks: template_tokens(template, stops),
-            rest: shaped_runs(service, rest, stops),
-            head: rest.split("${").next().unwrap_or("").to_string(),
+            source: template.to_string(),
+            stops: stops.to_vec(),
+            runs: OnceLock::new(),
             has_region,
             has_account,
         }
+    }
+
+    /// The resource part's runs (see `runs`).
+    fn rest(&self) -> &[Vec<Run>] {
+        self.runs.get_or_init(|| {
+            let fields: Vec<&str> = self.source.splitn(6, ':').collect();
+            match fields.as_slice() {
+                [_, _, service, _, _, rest] => shaped_runs(service, rest, &self.stops),
+                _ => Vec::new(),
+            }
+        })
     }
 
     /// Could some concrete ARN match both this template and `resource`?
@@ -155,11 +168,15 @@ impl ArnTemplate {
             return None;
         }
         let (region, account, rest) = segments(resource)?;
-        let rest = resource_tokens(rest);
+        let toks = resource_tokens(rest);
+        // `log-group:*:*` names every log group (with its streams), as `log-group:*` does.
+        let stripped = rest.strip_suffix(":*").map(resource_tokens);
         Some(Reach {
             // A literal resource part names its resource, even the only one of its type
             // (`hub/default`): "every" needs a wildcard doing the work.
-            every: is_wild(&rest) && self.covered_by(&[rest.as_slice()]),
+            every: is_wild(&toks)
+                && (self.covered_by(&[toks.as_slice()])
+                    || stripped.is_some_and(|s| is_wild(&s) && self.covered_by(&[s.as_slice()]))),
             any_account: self.has_account && is_wild(&resource_tokens(account)),
             any_region: self.has_region && is_wild(&resource_tokens(region)),
         })
@@ -210,7 +227,8 @@ impl ArnTemplate {
 
     /// Every name of every alternative matches one of `globs`.
     fn covered_by(&self, globs: &[&[RTok]]) -> bool {
-        !self.rest.is_empty() && self.rest.iter().all(|alt| covers(alt, globs))
+        let rest = self.rest();
+        !rest.is_empty() && rest.iter().all(|alt| covers(alt, globs))
     }
 
     /// Literal characters of the template (higher is more specific).
@@ -223,7 +241,8 @@ impl ArnTemplate {
 
     /// The literal start of the resource part (`instance/` for EC2 instances).
     pub fn literal_head(&self) -> &str {
-        &self.head
+        let rest = self.source.splitn(6, ':').nth(5).unwrap_or("");
+        rest.split("${").next().unwrap_or("")
     }
 }
 
@@ -242,7 +261,7 @@ fn template_tokens(template: &str, stops: &[char]) -> Vec<TTok> {
 }
 
 /// Template tokens with each variable's name.
-fn template_parts(template: &str, stops: &[char]) -> Vec<(TTok, Option<String>)> {
+fn template_parts<'a>(template: &'a str, stops: &[char]) -> Vec<(TTok, Option<&'a str>)> {
     let mut toks = Vec::new();
     let mut rest = template;
     while !rest.is_empty() {
@@ -254,7 +273,7 @@ fn template_parts(template: &str, stops: &[char]) -> Vec<(TTok, Option<String>)>
                 if STANDARD_VARS.contains(&name) {
                     excluded.push('/');
                 }
-                toks.push((TTok::Var { excluded }, Some(name.to_string())));
+                toks.push((TTok::Var { excluded }, Some(name)));
                 continue;
             }
         }
@@ -292,7 +311,7 @@ fn shaped_runs(service: &str, rest: &str, stops: &[char]) -> Vec<Vec<Run>> {
                     min: 1,
                     max: None,
                 }]];
-                match name.as_deref().and_then(|n| shape::lookup(service, n)) {
+                match name.and_then(|n| shape::lookup(service, n)) {
                     Some(shape) if alts.len() * shape.len() <= MAX_ALTERNATIVES => {
                         shape.iter().map(|alt| shape_runs(alt, &excluded)).collect()
                     }
@@ -790,6 +809,16 @@ mod tests {
         );
         assert!(lg.matches("arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/x"));
         assert!(lg.matches("arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/x:*"));
+        // `name:*` is the group itself: `*:*` is every group.
+        let every = |p: &str| lg.reach(p).is_some_and(|r| r.every);
+        assert!(every("arn:aws:logs:us-east-1:123456789012:log-group:*:*"));
+        assert!(every("arn:aws:logs:us-east-1:123456789012:log-group:?*"));
+        assert!(!every(
+            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/x:*"
+        ));
+        assert!(!every(
+            "arn:aws:logs:us-east-1:123456789012:log-group:/aws/*:*"
+        ));
         let role = t(
             "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}",
             &[],
@@ -966,7 +995,7 @@ mod tests {
             .map(|p| resource_tokens(p.trim_start_matches("arn:aws:s3:::")))
             .collect();
         let globs: Vec<&[RTok]> = globs.iter().map(Vec::as_slice).collect();
-        assert_eq!(walk(&object.rest[0], &globs), Some(true));
+        assert_eq!(walk(&object.rest()[0], &globs), Some(true));
         // Without `q`, the bucket `qqq` is out of reach.
         let some: Vec<&str> = refs.iter().copied().filter(|p| !p.contains('q')).collect();
         assert!(!object.reached_together(&some));

@@ -54,6 +54,10 @@ const IAM: Ranges = &[
 const NAME: Ranges = &[('-', '.'), ('0', '9'), ('A', 'Z'), ('_', '_'), ('a', 'z')];
 /// ECR repositories: lowercase letters, digits and ._-/
 const ECR: Ranges = &[('-', '9'), ('_', '_'), ('a', 'z')];
+/// CloudWatch Logs log groups: letters, digits and ._-/#
+const LOG_GROUP: Ranges = &[('#', '#'), ('-', '9'), ('A', 'Z'), ('_', '_'), ('a', 'z')];
+/// SSM parameters: letters, digits and _.-/
+const PARAMETER: Ranges = &[('-', '9'), ('A', 'Z'), ('_', '_'), ('a', 'z')];
 /// RDS identifiers: lowercase letters, digits and hyphens.
 const RDS: Ranges = &[('-', '-'), ('0', '9'), ('a', 'z')];
 
@@ -89,6 +93,8 @@ const ECR_SHAPE: Shape = &[&[
     Part::Run(ECR, 0, Some(254)),
     Part::Run(LOWER_DIGIT, 1, Some(1)),
 ]];
+const LOG_GROUP_SHAPE: Shape = &[&[Part::Run(LOG_GROUP, 1, Some(512))]];
+const PARAMETER_SHAPE: Shape = &[&[Part::Run(PARAMETER, 1, None)]];
 const RDS_SHAPE: Shape = &[&[Part::Run(LOWER, 1, Some(1)), Part::Run(RDS, 0, Some(62))]];
 
 /// EC2 resource ids: a prefix, then 8 or 17 lowercase hex digits.
@@ -161,6 +167,8 @@ pub fn lookup(service: &str, var: &str) -> Option<Shape> {
         ("lambda", "FunctionName") | ("sqs", "QueueName") | ("sns", "TopicName") => NAME_SHAPE,
         ("ecr", "RepositoryName") => ECR_SHAPE,
         ("rds", "DbInstanceName" | "DbClusterInstanceName") => RDS_SHAPE,
+        ("logs", "LogGroupName") => LOG_GROUP_SHAPE,
+        ("ssm", "ParameterNameWithoutLeadingSlash") => PARAMETER_SHAPE,
         _ => return None,
     };
     Some(shape)
@@ -194,6 +202,13 @@ mod tests {
         for c in ":*".chars() {
             assert!(!in_ranges(IAM, c), "{c}");
         }
+        for c in "/aws/lambda/f#1_x.Y-2".chars() {
+            assert!(in_ranges(LOG_GROUP, c), "{c}");
+        }
+        for c in "app/prod_1.x-Y".chars() {
+            assert!(in_ranges(PARAMETER, c), "{c}");
+        }
+        assert!(!in_ranges(PARAMETER, ':') && !in_ranges(LOG_GROUP, ':'));
         assert!(lookup("ec2", "InstanceId").is_some());
         assert!(lookup("ec2", "KeyPairName").is_none());
     }
