@@ -28,6 +28,8 @@ pub struct Config {
     pub max_duration: Duration,
     pub pending_timeout: Duration,
     pub lease: Duration,
+    /// JIT_EXPIRE_CONCURRENCY: grants an `expire` (or `reconcile`) run removes at once.
+    pub expire_concurrency: usize,
     pub webhook: Option<String>,
     pub webhook_timeout: Duration,
     /// Signs each webhook body (header `X-Aws-Jit-Signature: sha256=<hex HMAC>`).
@@ -81,6 +83,9 @@ pub const VARIABLES: &[&str] = &[
     "max_duration",
     "JIT_PENDING_TIMEOUT",
     "JIT_LEASE",
+    "JIT_EXPIRE_CONCURRENCY",
+    "AWS_MAX_ATTEMPTS",
+    "AWS_RETRY_MODE",
     "KUBIYA_JIT_WEBHOOK",
     "JIT_WEBHOOK_TIMEOUT",
     "JIT_WEBHOOK_SECRET",
@@ -163,10 +168,23 @@ impl Config {
                 &["JIT_PENDING_TIMEOUT"],
                 Duration::from_secs(24 * 3600),
             )?,
-            // Longer than the slowest attach (Identity Center: provisioning and assignment,
-            // each polled for up to JIT_SSO_POLL_TIMEOUT), so a live attach is never
-            // taken over; a crashed one is re-claimed after it.
-            lease: duration_var(&["JIT_LEASE"], Duration::from_secs(30 * 60))?,
+            // Short, and renewed by a heartbeat every third of it while the holder works
+            // (however long Identity Center takes), so a live holder keeps its claim and
+            // a dead one is taken over within a minute.
+            lease: duration_var(&["JIT_LEASE"], Duration::from_secs(60))?,
+            expire_concurrency: match var(&["JIT_EXPIRE_CONCURRENCY"]) {
+                Some(v) => v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=256).contains(n))
+                    .ok_or_else(|| {
+                        JitError::invalid(
+                            "JIT_EXPIRE_CONCURRENCY",
+                            format!("`{v}` is not a whole number from 1 to 256"),
+                        )
+                    })?,
+                None => 8,
+            },
             webhook: var(&["KUBIYA_JIT_WEBHOOK"]),
             webhook_timeout: duration_var(&["JIT_WEBHOOK_TIMEOUT"], Duration::from_secs(5))?,
             webhook_secret: var(&["JIT_WEBHOOK_SECRET"]),

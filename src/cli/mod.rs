@@ -63,6 +63,9 @@ pub enum Command {
     Revoke(RevokeArgs),
     /// Withdraw your own pending request.
     Cancel(CancelArgs),
+    /// Compare AWS with the store: remove what aws-jit made that no live grant tracks
+    /// (orphans), report (and for a changed document, revoke) drift of active grants.
+    Reconcile(ReconcileArgs),
     /// The policy engine on its own: generate or validate IAM policies.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -203,6 +206,20 @@ pub struct ExpireArgs {
     /// Show what would be removed or timed out; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Also run `reconcile` when none ran for this long (e.g. 1h); one run per period
+    /// across all overlapping `expire` runs.
+    #[arg(long, value_name = "DURATION")]
+    pub reconcile_every: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// Show what would be removed or revoked; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Leave alone what is younger than this (an attach may be in flight), e.g. 10m.
+    #[arg(long, default_value = "10m", value_name = "DURATION")]
+    pub older_than: String,
 }
 
 #[derive(Debug, Args)]

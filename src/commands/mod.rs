@@ -4,7 +4,9 @@ pub mod approve;
 pub mod attach;
 pub mod cancel;
 pub mod expire;
+pub mod holder;
 pub mod policy;
+pub mod reconcile;
 pub mod reject;
 pub mod removal;
 pub mod request;
@@ -110,6 +112,7 @@ pub fn dispatch(ctx: &Ctx, command: &Command) -> Outcome {
         Command::Status(a) => status::run(ctx, a),
         Command::Revoke(a) => revoke::run(ctx, a),
         Command::Cancel(a) => cancel::run(ctx, a),
+        Command::Reconcile(a) => reconcile::run(ctx, a),
         Command::Policy(cmd) => policy::run(cmd),
         Command::CliSpec => Ok(crate::output::Report::plain("")),
     }

@@ -1,3 +1,4 @@
+use super::holder::{self, Held};
 use super::{removal, rule, Ctx};
 use crate::cli::RevokeArgs;
 use crate::error::JitError;
@@ -16,16 +17,35 @@ pub fn run(ctx: &Ctx, args: &RevokeArgs) -> Outcome {
         lease: ctx.config.lease,
         now: Timestamp::now(),
     };
-    let claimed =
-        match request::revoke(&cur, &reason, &ctx.config.approvers, &claim).map_err(rule)? {
-            request::Revocation::Done(t) => {
-                let r = ctx.commit(t)?;
-                let text = format!("{} revoked before it was attached", r.id);
-                return Ok(Report::of(&r, text)?);
-            }
-            request::Revocation::Claimed(t) => ctx.commit(t)?,
-        };
-    match removal::finish(ctx, &claimed, &by)? {
+    let changed = || {
+        JitError::WrongState(format!(
+            "{} was changed by another process at the same time; re-run to see its new state",
+            cur.id
+        ))
+    };
+    let claimed = match request::revoke(&cur, &reason, &ctx.config.approvers, &claim)
+        .map_err(rule)?
+    {
+        request::Revocation::Done(t) => {
+            let r = ctx.commit(t)?;
+            let text = format!("{} revoked before it was attached", r.id);
+            return Ok(Report::of(&r, text)?);
+        }
+        request::Revocation::Recorded(t) => {
+            let r = ctx.commit(t)?;
+            let holder = cur.lease.as_ref().map(|l| l.owner.as_str()).unwrap_or("?");
+            let text = format!(
+                    "{} is being attached by {holder}: the revocation is recorded, and that process \
+                     removes what it made when it finishes (or `aws-jit expire` does, within JIT_LEASE \
+                     if it died)",
+                    r.id
+                );
+            return Ok(Report::of(&r, text)?);
+        }
+        request::Revocation::Claimed(t) => holder::claim(ctx, t)?.ok_or_else(changed)?,
+    };
+    let held = Held::new(ctx, claimed, &by);
+    match removal::finish(ctx, &held)? {
         removal::Removed::Done(r) => {
             let text = format!("{} revoked and removed from AWS", r.id);
             Ok(Report::of(&r, text)?)
@@ -37,5 +57,13 @@ pub fn run(ctx: &Ctx, args: &RevokeArgs) -> Outcome {
             )),
             Report::of(&r, "")?,
         )),
+        removal::Removed::Deferred(r) => Err(Failure::with_report(
+            JitError::Backend(format!(
+                "{} is revoked but AWS is throttling; every `aws-jit expire` run retries the removal",
+                r.id
+            )),
+            Report::of(&r, "")?,
+        )),
+        removal::Removed::Lost => Err(changed().into()),
     }
 }

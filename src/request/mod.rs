@@ -188,6 +188,40 @@ pub struct Request {
     pub removal: Option<Removal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// What `reconcile` last found changed in AWS behind an active grant's back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<Drift>,
+}
+
+/// How an active grant differs in AWS from what was attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftKind {
+    /// The policy (or ephemeral permission set) is gone.
+    PolicyDeleted,
+    /// The policy is no longer attached to the grant's principal.
+    PolicyDetached,
+    /// The document AWS holds is not the approved one.
+    DocumentChanged,
+    /// The account assignment was deleted.
+    AssignmentDeleted,
+}
+
+impl DriftKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriftKind::PolicyDeleted => "policy_deleted",
+            DriftKind::PolicyDetached => "policy_detached",
+            DriftKind::DocumentChanged => "document_changed",
+            DriftKind::AssignmentDeleted => "assignment_deleted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    pub kind: DriftKind,
+    pub detail: String,
 }
 
 fn one() -> usize {
@@ -239,6 +273,7 @@ impl Request {
             lease: None,
             removal: None,
             last_error: None,
+            drift: vec![],
         }
     }
 
@@ -261,6 +296,15 @@ impl Request {
     /// disagree: anything that may exist in AWS is indexed until removal is confirmed.
     pub fn expiry_score(&self) -> Option<Timestamp> {
         match self.state {
+            // A revocation recorded while an attach holds the grant is due at once: if
+            // that attach dies, the next `expire` after its lease finishes the revoke.
+            State::Attaching if self.removal.is_some() => {
+                Some(match (&self.removal, self.expires_at) {
+                    (Some(r), Some(e)) => r.requested_at.min(e),
+                    (Some(r), None) => r.requested_at,
+                    (None, e) => e.unwrap_or(self.updated_at),
+                })
+            }
             State::Approved | State::Attaching | State::Active => self.expires_at,
             State::Removing => Some(match (&self.removal, self.expires_at) {
                 (Some(r), Some(e)) => r.requested_at.min(e),
@@ -285,6 +329,20 @@ impl Request {
 
     pub fn lease_held(&self, now: Timestamp) -> Option<&Lease> {
         self.lease.as_ref().filter(|l| l.until > now)
+    }
+
+    /// `owner` holds this record's claim (attaching or removing), whether or not its
+    /// lease has run out: until someone else re-claims it, its commits still apply.
+    pub fn claimed_by(&self, owner: &str) -> bool {
+        matches!(self.state, State::Attaching | State::Removing)
+            && self.lease.as_ref().is_some_and(|l| l.owner == owner)
+    }
+
+    /// A revocation is recorded and not carried out yet.
+    pub fn revoke_pending(&self) -> bool {
+        self.removal
+            .as_ref()
+            .is_some_and(|r| r.reason == RemovalReason::Revoked)
     }
 }
 
@@ -320,6 +378,18 @@ pub enum AuditAction {
     RemoveFailed,
     Expire,
     Revoke,
+    /// An attach recorded what it is about to create (before creating it).
+    AttachProgress,
+    /// A lease holder renewed its lease while it works (heartbeat).
+    LeaseRenew,
+    /// A revocation recorded on a grant another live process holds; that holder honours it.
+    RevokeRequested,
+    /// Removal put off (AWS throttling, a run's time up); the next run retries.
+    RemoveDeferred,
+    /// `reconcile` removed (or would remove) something in AWS no live grant tracks.
+    Reconcile,
+    /// `reconcile` found an active grant changed in AWS.
+    Drift,
 }
 
 impl AuditAction {
@@ -339,6 +409,12 @@ impl AuditAction {
             AuditAction::RemoveFailed => "remove_failed",
             AuditAction::Expire => "expire",
             AuditAction::Revoke => "revoke",
+            AuditAction::AttachProgress => "attach_progress",
+            AuditAction::LeaseRenew => "lease_renew",
+            AuditAction::RevokeRequested => "revoke_requested",
+            AuditAction::RemoveDeferred => "remove_deferred",
+            AuditAction::Reconcile => "reconcile",
+            AuditAction::Drift => "drift",
         }
     }
 }
@@ -353,6 +429,7 @@ impl std::fmt::Display for AuditAction {
 pub mod actors {
     pub const EXPIRE: &str = "aws-jit expire";
     pub const ATTACH: &str = "aws-jit attach";
+    pub const RECONCILE: &str = "reconcile";
 }
 
 /// Who acts, as which lease holder, how long the lease lasts, and when: the parameters
@@ -387,6 +464,10 @@ pub enum EventKind {
     Cancelled,
     TimedOut,
     Failed,
+    /// `reconcile` removed something no live grant tracked.
+    Reconciled,
+    /// `reconcile` found an active grant changed in AWS.
+    Drift,
 }
 
 impl EventKind {
@@ -401,6 +482,8 @@ impl EventKind {
             EventKind::Cancelled => "cancelled",
             EventKind::TimedOut => "timed_out",
             EventKind::Failed => "failed",
+            EventKind::Reconciled => "reconciled",
+            EventKind::Drift => "drift",
         }
     }
 }

@@ -93,6 +93,11 @@ pub trait Store {
     /// Requests that currently hold the shared object `key` (see [`holder_key`]), so
     /// removal never cuts access another grant still needs.
     fn holders(&self, key: &str) -> StoreResult<Vec<String>>;
+    /// How many grants the expiry index tracks (everything that may exist in AWS).
+    fn tracked(&self) -> StoreResult<u64>;
+    /// Append an audit entry that changes no record (reconcile acting on AWS objects, which
+    /// may belong to a request the store no longer knows), with its events, atomically.
+    fn append_audit(&self, entry: &AuditEntry, events: &[Value]) -> StoreResult<()>;
 }
 
 /// The shared AWS object a request's grant may use together with others: an existing

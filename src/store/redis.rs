@@ -271,6 +271,42 @@ impl Store for RedisStore {
         ids.sort();
         Ok(ids)
     }
+
+    fn tracked(&self) -> StoreResult<u64> {
+        self.conn
+            .borrow_mut()
+            .zcard(self.key("expiry"))
+            .map_err(unreachable)
+    }
+
+    fn append_audit(&self, entry: &AuditEntry, events: &[Value]) -> StoreResult<()> {
+        let text =
+            serde_json::to_string(entry).map_err(|e| StoreError::corrupt("audit entry", e))?;
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("XADD")
+            .arg(self.key(&format!("audit:{}", entry.request_id)))
+            .arg("*")
+            .arg("entry")
+            .arg(&text)
+            .ignore()
+            .cmd("XADD")
+            .arg(self.key("audit"))
+            .arg("*")
+            .arg("request_id")
+            .arg(&entry.request_id)
+            .arg("entry")
+            .arg(&text)
+            .ignore();
+        for e in events {
+            pipe.cmd("RPUSH")
+                .arg(self.key("outbox"))
+                .arg(e.to_string())
+                .ignore();
+        }
+        pipe.query::<()>(&mut *self.conn.borrow_mut())
+            .map_err(unreachable)
+    }
 }
 
 #[cfg(test)]

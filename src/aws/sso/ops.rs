@@ -63,14 +63,13 @@ fn view<S: StatusView>(s: Option<&S>) -> OpStatus {
 }
 
 /// A status read: `None` when reading failed transiently (polling goes on).
-fn read<S, E, R>(
+fn read<S, E>(
     what: &str,
-    res: Result<Option<S>, SdkError<E, R>>,
+    res: Result<Option<S>, SdkError<E, aws_sdk_ssoadmin::config::http::HttpResponse>>,
 ) -> Result<Option<OpStatus>, GrantError>
 where
     S: StatusView,
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match res {
         Ok(s) => Ok(Some(view(s.as_ref()))),
@@ -168,7 +167,7 @@ impl SsoGrantor {
             match cur.status.as_str() {
                 "SUCCEEDED" => return Ok(cur),
                 "FAILED" => {
-                    return Err(GrantError::backend(format!(
+                    return Err(GrantError::AwsFailed(format!(
                         "{what}: AWS reports FAILED: {} (request id {})",
                         cur.failure_reason.as_deref().unwrap_or("no reason given"),
                         cur.request_id.as_deref().unwrap_or("unknown")
@@ -226,10 +225,10 @@ impl SsoGrantor {
     }
 
     /// Make sure the user holds the permission set in the account; create the assignment
-    /// when missing and poll it to completion.
+    /// when missing and poll it to completion. (Whether it was standing access is decided
+    /// by the caller, before: here it may be this very grant's from an earlier attempt.)
     pub(super) async fn ensure_assignment(&self, d: &mut SsoDetails) -> Result<(), GrantError> {
         if self.assignment_exists(d).await? {
-            d.assignment_existed = true;
             d.assignment = Some(OpStatus::succeeded());
             return Ok(());
         }
@@ -259,7 +258,7 @@ impl SsoGrantor {
         Ok(())
     }
 
-    async fn assignment_exists(&self, d: &SsoDetails) -> Result<bool, GrantError> {
+    pub(super) async fn assignment_exists(&self, d: &SsoDetails) -> Result<bool, GrantError> {
         Ok(self
             .assignment_principals(d)
             .await?
