@@ -39,3 +39,7 @@ echo "aws-jit generate+validate : ${rust_ms} ms for all inputs (${per_input} ms 
 echo "policy_sentry CRUD write  : ${sentry_ms} ms for all inputs (one python process, import included)"
 echo "policy_sentry warm        : ${warm_ms} ms per input after import (no validation)"
 echo "ratio (policy_sentry / aws-jit): ${ratio}x"
+
+# Plain-language accuracy: the share of tests/data/nl_cases.toml the rules get exactly.
+exact="$(cd "$here/.." && cargo test --locked --test nl_cases -- --nocapture 2>/dev/null | grep '^nl_cases exact' || true)"
+echo "${exact:-nl_cases exact: (the nl_cases test did not run)}"

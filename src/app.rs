@@ -64,7 +64,10 @@ fn finish(outcome: Outcome, json: bool) -> ExitCode {
         .map(|(e, c)| json!({"exit_code": c as u8, "message": format!("{e:#}")}));
     match report {
         // Help, version: the same text in both modes.
-        Some(r) if !json || r.json.is_null() => output::stdout(&r.text),
+        // Text for people: renderers escape each untrusted field (so a line break inside a
+        // value cannot forge a line); escaping the whole text again catches anything a
+        // renderer missed, keeping only its own line breaks.
+        Some(r) if !json || r.json.is_null() => output::stdout(&crate::text::safe_lines(&r.text)),
         Some(r) => {
             let doc = match (r.json, error_doc) {
                 (Value::Object(mut m), Some(err)) => {

@@ -12,10 +12,49 @@ use crate::time::parse_duration;
 /// Where state lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {
-    /// A `redis://` or `rediss://` URL (password and db already folded in).
-    Redis { url: String },
+    Redis(RedisSettings),
     /// The embedded on-disk store (a SQLite file).
-    Local { path: PathBuf },
+    Local {
+        path: PathBuf,
+    },
+}
+
+/// How to reach Redis.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisSettings {
+    /// A `redis://` or `rediss://` URL (from a bare host: port and db folded in).
+    pub url: String,
+    /// BACKEND_USER / BACKEND_PASS: used when the URL itself carries no password.
+    pub user: Option<String>,
+    pub pass: Option<String>,
+    /// BACKEND_TLS_CA: a PEM file with the CA(s) to trust instead of the system roots.
+    pub tls_ca: Option<PathBuf>,
+}
+
+impl RedisSettings {
+    pub fn tls(&self) -> bool {
+        self.url.starts_with("rediss://")
+    }
+}
+
+// Never print the password.
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("url", &redact_url(&self.url))
+            .field("user", &self.user)
+            .field("pass", &self.pass.as_ref().map(|_| "***"))
+            .field("tls_ca", &self.tls_ca)
+            .finish()
+    }
+}
+
+/// Hide the password when a URL is shown.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -69,6 +108,9 @@ pub const VARIABLES: &[&str] = &[
     "BACKEND_PORT",
     "BACKEND_PASS",
     "BACKEND_DB",
+    "BACKEND_USER",
+    "BACKEND_TLS",
+    "BACKEND_TLS_CA",
     "JIT_KEY_PREFIX",
     "JIT_STATE_DIR",
     "XDG_STATE_HOME",
@@ -213,6 +255,17 @@ impl Config {
 }
 
 pub fn check_email(field: &str, who: &str) -> Result<(), JitError> {
+    // Identities decide who may approve: only plain ASCII, so a look-alike letter (a
+    // Cyrillic "о" in "bоss@") can never pass for someone on the list, nor hide someone.
+    if !who.is_ascii() {
+        return Err(JitError::invalid(
+            field,
+            format!(
+                "`{}` has characters outside ASCII; identities must be plain ASCII emails",
+                crate::text::safe(who)
+            ),
+        ));
+    }
     let ok = who.len() <= 254
         && who
             .split_once('@')
@@ -259,32 +312,62 @@ fn backend_from_env() -> Result<Backend, JitError> {
             path: path.join("aws-jit.sqlite3"),
         });
     };
-    Ok(Backend::Redis {
-        url: redis_url(
-            &url,
-            var(&["BACKEND_PORT"]).as_deref(),
-            var(&["BACKEND_PASS"]).as_deref(),
-            var(&["BACKEND_DB"]).as_deref(),
-        )?,
-    })
+    let tls = match var(&["BACKEND_TLS"]).map(|v| v.to_ascii_lowercase()) {
+        None => false,
+        Some(v) if ["1", "true", "yes"].contains(&v.as_str()) => true,
+        Some(v) if ["0", "false", "no"].contains(&v.as_str()) => false,
+        Some(v) => {
+            return Err(JitError::invalid(
+                "BACKEND_TLS",
+                format!("`{v}` is not true or false"),
+            ))
+        }
+    };
+    let url = redis_url(
+        &url,
+        var(&["BACKEND_PORT"]).as_deref(),
+        var(&["BACKEND_DB"]).as_deref(),
+        tls,
+    )?;
+    let tls_ca = var(&["BACKEND_TLS_CA"]).map(PathBuf::from);
+    if tls_ca.is_some() && !url.starts_with("rediss://") {
+        return Err(JitError::invalid(
+            "BACKEND_TLS_CA",
+            "is set but the connection to Redis is not TLS: use a rediss:// BACKEND_URL, or BACKEND_TLS=true with a bare host",
+        ));
+    }
+    Ok(Backend::Redis(RedisSettings {
+        url,
+        user: var(&["BACKEND_USER"]),
+        pass: var(&["BACKEND_PASS"]),
+        tls_ca,
+    }))
 }
 
 /// BACKEND_URL is either a full URL or, as the original teammate configured it, a bare
-/// host that BACKEND_PORT, BACKEND_PASS and BACKEND_DB complete.
+/// host that BACKEND_PORT and BACKEND_DB complete (BACKEND_TLS=true makes it `rediss://`).
+/// The password is applied when connecting, never folded into the URL.
 pub fn redis_url(
     url: &str,
     port: Option<&str>,
-    pass: Option<&str>,
     db: Option<&str>,
+    tls: bool,
 ) -> Result<String, JitError> {
     if url.starts_with("redis://") || url.starts_with("rediss://") {
+        if tls && url.starts_with("redis://") {
+            return Err(JitError::invalid(
+                "BACKEND_TLS",
+                "is true but BACKEND_URL is a plain redis:// URL; write rediss:// instead",
+            ));
+        }
         return Ok(url.to_string());
     }
     if url.contains("://") {
         return Err(JitError::invalid(
             "BACKEND_URL",
             format!(
-                "`{url}` has an unsupported scheme; use redis://, rediss:// or a bare host name"
+                "`{}` has an unsupported scheme; use redis://, rediss:// or a bare host name",
+                redact_url(url)
             ),
         ));
     }
@@ -306,22 +389,8 @@ pub fn redis_url(
         })?,
         None => 0,
     };
-    let auth = match pass {
-        Some(p) => format!(":{}@", percent_encode(p)),
-        None => String::new(),
-    };
-    Ok(format!("redis://{auth}{url}:{port}/{db}"))
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    let scheme = if tls { "rediss" } else { "redis" };
+    Ok(format!("{scheme}://{url}:{port}/{db}"))
 }
 
 #[cfg(test)]
@@ -331,19 +400,44 @@ mod tests {
     #[test]
     fn bare_host_is_completed_from_parts() {
         assert_eq!(
-            redis_url("redis.internal", Some("6380"), Some("p@ss word"), Some("2")).ok(),
-            Some("redis://:p%40ss%20word@redis.internal:6380/2".to_string())
+            redis_url("redis.internal", Some("6380"), Some("2"), false).ok(),
+            Some("redis://redis.internal:6380/2".to_string())
         );
         assert_eq!(
-            redis_url("h", None, None, None).ok(),
+            redis_url("h", None, None, false).ok(),
             Some("redis://h:6379/0".to_string())
         );
         assert_eq!(
-            redis_url("rediss://x:1/0", Some("9"), None, None).ok(),
+            redis_url("h", None, None, true).ok(),
+            Some("rediss://h:6379/0".to_string())
+        );
+        assert_eq!(
+            redis_url("rediss://x:1/0", Some("9"), None, false).ok(),
             Some("rediss://x:1/0".to_string())
         );
-        assert!(redis_url("http://x", None, None, None).is_err());
-        assert!(redis_url("h", Some("nope"), None, None).is_err());
+        assert!(redis_url("redis://x:1/0", None, None, true).is_err());
+        assert!(redis_url("http://x", None, None, false).is_err());
+        assert!(redis_url("h", Some("nope"), None, false).is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("redis://:secret@h:6379/0"),
+            "redis://***@h:6379/0"
+        );
+        assert_eq!(redact_url("redis://h:6379"), "redis://h:6379");
+        let s = RedisSettings {
+            url: "rediss://u:pw@h:1/0".into(),
+            user: None,
+            pass: Some("hunter2".into()),
+            tls_ca: None,
+        };
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("pw@"),
+            "{shown}"
+        );
     }
 
     #[test]

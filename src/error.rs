@@ -82,3 +82,19 @@ pub fn exit_code_of(err: &anyhow::Error) -> ExitCode {
 pub fn invalid<T>(field: &str, message: impl fmt::Display) -> anyhow::Result<T> {
     Err(JitError::invalid(field, message).into())
 }
+
+/// An error and its sources, as one line (`what: why: root cause`).
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        // Some errors repeat their source in their own message.
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cur = s.source();
+    }
+    out
+}

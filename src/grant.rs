@@ -109,6 +109,38 @@ pub struct SsoDetails {
     pub assignment_existed: bool,
 }
 
+/// What an existing permission set grants, as read when the request was made: the
+/// approver judges this, and attach refuses when it has changed since (its hash is the
+/// request's policy hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionSetContents {
+    pub arn: String,
+    pub name: String,
+    /// AWS-managed (and other IAM) policies attached by ARN.
+    #[serde(default)]
+    pub managed: Vec<PolicyRead>,
+    /// Customer-managed policy references: a name and path in each target account.
+    #[serde(default)]
+    pub customer_managed: Vec<PolicyRead>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline: Option<serde_json::Value>,
+    /// The permissions boundary as Identity Center describes it; it can only narrow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boundary: Option<serde_json::Value>,
+}
+
+/// One policy of a permission set: where it is, and its document when it could be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyRead {
+    /// The ARN, or `path/name` for a customer-managed reference.
+    pub reference: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<serde_json::Value>,
+    /// Why the document could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread: Option<String>,
+}
+
 /// Another grant on the same shared object (an existing permission set in one account):
 /// its user id when attach recorded one, and the user as requested (name or email) so the
 /// grantor can resolve it when not.

@@ -33,7 +33,35 @@ pub fn event_body(kind: EventKind, r: &Request, config: &Config, event_id: &str)
         "error": r.last_error,
         "approvers": config.approvers,
         "communication": {"destination": config.slack_channel, "method": "Slack"},
+        "text": slack_text(kind, r),
     })
+}
+
+/// One line for a Slack channel, safe as mrkdwn: every user- or store-supplied part is
+/// escaped, so a purpose cannot ping `<!channel>` or hide a link.
+pub fn slack_text(kind: EventKind, r: &Request) -> String {
+    use crate::text::slack;
+    let mut t = format!(
+        "*{}*: request {} by {} for {}, {}: {}",
+        kind.as_str(),
+        slack(&r.id),
+        slack(&r.requester),
+        slack(&r.target.describe()),
+        crate::time::human(r.ttl()),
+        slack(&r.purpose),
+    );
+    if let Some(d) = &r.decision {
+        t.push_str(&format!(
+            " ({} by {}: {})",
+            r.state.as_str(),
+            slack(&d.by),
+            slack(&d.reason)
+        ));
+    }
+    if let Some(e) = &r.last_error {
+        t.push_str(&format!(" (error: {})", slack(e)));
+    }
+    t
 }
 
 pub fn bodies(kinds: &[EventKind], r: &Request, config: &Config) -> Vec<Value> {
@@ -77,7 +105,8 @@ fn post(client: &reqwest::blocking::Client, url: &str, config: &Config, body: St
         req = req.header(SIGNATURE_HEADER, format!("sha256={sig}"));
     }
     match req.body(body).send() {
-        Err(e) => Outcome::Retry(e.to_string()),
+        // The URL often carries a token in its path: never in a message.
+        Err(e) => Outcome::Retry(e.without_url().to_string()),
         Ok(resp) => {
             let status = resp.status();
             if status.is_success() {
@@ -108,7 +137,10 @@ pub fn deliver(store: &dyn Store, config: &Config, owner: &str) -> anyhow::Resul
     // Re-read under the lock: another deliverer may have sent some meanwhile.
     let result = store.outbox(PER_RUN).map_err(anyhow::Error::from).and_then(|fresh| {
         items = fresh;
-        let client = reqwest::blocking::Client::builder().timeout(config.webhook_timeout).build()?;
+        let client = reqwest::blocking::Client::builder()
+            .timeout(config.webhook_timeout)
+            .build()
+            .map_err(|e| anyhow::anyhow!("building the webhook client: {}", e.without_url()))?;
         let mut d = Delivery::default();
         for (i, item) in items.iter().enumerate() {
             match post(&client, url, config, item.body.to_string()) {

@@ -1,7 +1,12 @@
 //! Text rendering for people. JSON output is the serde form of the same records.
+//!
+//! Every field that came from a person or from the store is escaped (`text::safe`): a
+//! purpose holding `\e[2J`, an OSC title sequence or `\nstate  approved` shows as text,
+//! never clears the screen or forges a line.
 
 use crate::policy::Finding;
 use crate::request::{AuditEntry, Request};
+use crate::text::safe;
 
 pub fn findings(list: &[Finding]) -> String {
     list.iter()
@@ -17,7 +22,10 @@ pub fn findings(list: &[Finding]) -> String {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default();
-            format!("  {sev} {}{at}: {} (fix: {})", f.code, f.message, f.fix)
+            safe(&format!(
+                "  {sev} {}{at}: {} (fix: {})",
+                f.code, f.message, f.fix
+            ))
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -25,10 +33,16 @@ pub fn findings(list: &[Finding]) -> String {
 
 pub fn request(r: &Request, timeline: &[AuditEntry]) -> String {
     let mut out = String::new();
-    let mut line = |k: &str, v: String| out.push_str(&format!("{k:<13} {v}\n"));
+    let mut line = |k: &str, v: String| out.push_str(&format!("{k:<13} {}\n", safe(&v)));
     line("request", r.id.clone());
     line("state", r.state.to_string());
     line("requester", r.requester.clone());
+    if let Some(b) = &r.beneficiary {
+        line(
+            "beneficiary",
+            format!("{} (from {})", b.identities.join(" / "), b.source),
+        );
+    }
     line("purpose", r.purpose.clone());
     line("target", r.target.describe());
     line("ttl", crate::time::human(r.ttl()));
@@ -84,8 +98,9 @@ pub fn request(r: &Request, timeline: &[AuditEntry]) -> String {
     if let Some(p) = &r.policy {
         out.push_str("policy:\n");
         let pretty = serde_json::to_string_pretty(p).unwrap_or_default();
+        // JSON strings escape control characters themselves; `safe` is belt and braces.
         for l in pretty.lines() {
-            out.push_str(&format!("  {l}\n"));
+            out.push_str(&format!("  {}\n", safe(l)));
         }
     }
     if !r.findings.is_empty() {
@@ -103,8 +118,12 @@ pub fn request(r: &Request, timeline: &[AuditEntry]) -> String {
                 .map(|r| format!(" ({r})"))
                 .unwrap_or_default();
             out.push_str(&format!(
-                "  {} {:<16} {from}{} by {}{why}\n",
-                e.at, e.action, e.to, e.by
+                "  {} {:<16} {from}{} by {}{}\n",
+                e.at,
+                e.action,
+                e.to,
+                safe(&e.by),
+                safe(&why)
             ));
         }
     }
@@ -122,13 +141,13 @@ pub fn list(rows: &[Request]) -> String {
     for r in rows {
         out.push_str(&format!(
             "{:<17} {:<10} {:<28} {:<21} {}\n",
-            r.id,
+            safe(&r.id),
             r.state.as_str(),
-            r.requester,
+            safe(&r.requester),
             r.expires_at
                 .map(|t| t.to_string())
                 .unwrap_or_else(|| "-".into()),
-            r.target.describe()
+            safe(&r.target.describe())
         ));
     }
     out

@@ -31,6 +31,16 @@ fn escape(s: &str, keep_newlines: bool) -> String {
     out
 }
 
+/// Text for Slack's mrkdwn: `&`, `<` and `>` escaped as Slack asks, so user text cannot
+/// form a mention (`<!channel>`), a link (`<https://evil|click here>`) or a user
+/// reference; control characters are escaped as in [`safe`].
+pub fn slack(s: &str) -> String {
+    safe(s)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 fn is_format_trick(c: char) -> bool {
     matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2066..=0x2069 | 0xFEFF)
 }
@@ -48,5 +58,15 @@ mod tests {
         assert_eq!(safe("\u{9b}2J"), "\\u{9b}2J");
         assert_eq!(safe("ab\u{202e}cd"), "ab\\u{202e}cd");
         assert_eq!(safe("plain text, ünïcode ok"), "plain text, ünïcode ok");
+    }
+
+    #[test]
+    fn slack_text_cannot_mention_or_link() {
+        assert_eq!(slack("<!channel> hi"), "&lt;!channel&gt; hi");
+        assert_eq!(
+            slack("<https://evil.example|click> & more"),
+            "&lt;https://evil.example|click&gt; &amp; more"
+        );
+        assert_eq!(slack("a\nb"), "a\\nb");
     }
 }

@@ -174,6 +174,7 @@ fn revoke_removes_early_and_cancel_withdraws() {
 fn caller_defaults_to_kubiya_user_email() {
     let mut jit = Jit::new(Backend::Local);
     jit.set("KUBIYA_USER_EMAIL", REQUESTER);
+    Iam::new().ensure_user("alice");
     let r = jit.run(&[
         "request",
         "--purpose",

@@ -300,6 +300,7 @@ fn durations_that_would_overflow_are_usage_errors() {
         assert_usage_error(&jit.run(&refs), "--ttl", ttl);
     }
     // The longest allowed TTL is stored and shown without trouble.
+    Iam::new().ensure_user("alice");
     let args = base("99y");
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let id = jit.run(&refs).ok().stdout.trim().to_string();

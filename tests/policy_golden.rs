@@ -21,18 +21,15 @@ const PLAIN_LANGUAGE: &[(&str, Option<&str>, &str)] = &[
     (
         "read objects in bucket my-data",
         None,
-        // The objects are what is asked for: they get Read and List; the bucket only gets
-        // the List actions needed to reach them, not its own configuration reads.
+        // The smallest set that reads the objects (issue 13): GetObject on them and
+        // ListBucket (which lists objects) on the bucket; no configuration reads.
         r#"{"Version": "2012-10-17", "Statement": [
   {"Sid": "S3NamedResources1", "Effect": "Allow",
-   "Action": ["s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListBucketVersions", "s3:ListTagsForResource"],
+   "Action": ["s3:ListBucket"],
    "Resource": ["arn:aws:s3:::my-data"]},
   {"Sid": "S3NamedResources2", "Effect": "Allow",
-   "Action": ["s3:GetObject", "s3:GetObjectAcl", "s3:GetObjectAttributes", "s3:GetObjectLegalHold", "s3:GetObjectRetention", "s3:GetObjectTagging", "s3:GetObjectTorrent", "s3:GetObjectVersion", "s3:GetObjectVersionAcl", "s3:GetObjectVersionAttributes", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging", "s3:GetObjectVersionTorrent", "s3:ListMultipartUploadParts"],
-   "Resource": ["arn:aws:s3:::my-data/*"]},
-  {"Sid": "S3NoResourceLevel", "Effect": "Allow",
-   "Action": ["s3:ListAccessPointsForObjectLambda"],
-   "Resource": ["*"]}
+   "Action": ["s3:GetObject"],
+   "Resource": ["arn:aws:s3:::my-data/*"]}
 ]}"#,
     ),
     (
@@ -49,7 +46,7 @@ const PLAIN_LANGUAGE: &[(&str, Option<&str>, &str)] = &[
         None,
         r#"{"Version": "2012-10-17", "Statement": [
   {"Sid": "S3NamedResources", "Effect": "Allow",
-   "Action": ["s3:AbortMultipartUpload", "s3:PutObject", "s3:PutObjectLegalHold", "s3:PutObjectRetention"],
+   "Action": ["s3:PutObject"],
    "Resource": ["arn:aws:s3:::my-data/reports/*"]}
 ]}"#,
     ),
@@ -57,26 +54,17 @@ const PLAIN_LANGUAGE: &[(&str, Option<&str>, &str)] = &[
         "list objects in bucket logs-archive",
         None,
         r#"{"Version": "2012-10-17", "Statement": [
-  {"Sid": "S3NamedResources1", "Effect": "Allow",
-   "Action": ["s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListBucketVersions", "s3:ListTagsForResource"],
-   "Resource": ["arn:aws:s3:::logs-archive"]},
-  {"Sid": "S3NamedResources2", "Effect": "Allow",
-   "Action": ["s3:ListMultipartUploadParts"],
-   "Resource": ["arn:aws:s3:::logs-archive/*"]},
-  {"Sid": "S3NoResourceLevel", "Effect": "Allow",
-   "Action": ["s3:ListAccessPointsForObjectLambda"],
-   "Resource": ["*"]}
+  {"Sid": "S3NamedResources", "Effect": "Allow",
+   "Action": ["s3:ListBucket"],
+   "Resource": ["arn:aws:s3:::logs-archive"]}
 ]}"#,
     ),
     (
         "describe instance i-0123456789abcdef0 in eu-west-1",
         Some("123456789012"),
         r#"{"Version": "2012-10-17", "Statement": [
-  {"Sid": "Ec2NamedResources", "Effect": "Allow",
-   "Action": ["ec2:DescribeInstanceAttribute", "ec2:GetConsoleOutput", "ec2:GetConsoleScreenshot", "ec2:GetInstanceTpmEkPub", "ec2:GetInstanceUefiData", "ec2:GetLaunchTemplateData", "ec2:GetPasswordData"],
-   "Resource": ["arn:aws:ec2:eu-west-1:123456789012:instance/i-0123456789abcdef0"]},
   {"Sid": "Ec2NoResourceLevel", "Effect": "Allow",
-   "Action": ["ec2:DescribeClassicLinkInstances", "ec2:DescribeIamInstanceProfileAssociations", "ec2:DescribeInstanceConnectEndpoints", "ec2:DescribeInstanceCreditSpecifications", "ec2:DescribeInstanceEventNotificationAttributes", "ec2:DescribeInstanceEventWindows", "ec2:DescribeInstanceImageMetadata", "ec2:DescribeInstances", "ec2:DescribeInstanceSqlHaHistoryStates", "ec2:DescribeInstanceSqlHaStates", "ec2:DescribeInstanceStatus", "ec2:DescribeInstanceTopology", "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes", "ec2:DescribeReservedInstances", "ec2:DescribeReservedInstancesListings", "ec2:DescribeReservedInstancesModifications", "ec2:DescribeReservedInstancesOfferings", "ec2:DescribeScheduledInstanceAvailability", "ec2:DescribeScheduledInstances", "ec2:DescribeSpotInstanceRequests", "ec2:DescribeVerifiedAccessInstanceLoggingConfigurations", "ec2:DescribeVerifiedAccessInstances", "ec2:DescribeVerifiedAccessInstanceWebAclAssociations", "ec2:GetInstanceMetadataDefaults", "ec2:GetInstanceTypesFromInstanceRequirements"],
+   "Action": ["ec2:DescribeInstances"],
    "Resource": ["*"]}
 ]}"#,
     ),
@@ -103,11 +91,8 @@ const PLAIN_LANGUAGE: &[(&str, Option<&str>, &str)] = &[
         Some("123456789012"),
         r#"{"Version": "2012-10-17", "Statement": [
   {"Sid": "DynamodbNamedResources", "Effect": "Allow",
-   "Action": ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeContributorInsights", "dynamodb:DescribeKinesisStreamingDestination", "dynamodb:DescribeTable", "dynamodb:DescribeTableReplicaAutoScaling", "dynamodb:DescribeTimeToLive", "dynamodb:GetItem", "dynamodb:GetResourcePolicy", "dynamodb:ListTagsOfResource", "dynamodb:PartiQLSelect", "dynamodb:Query", "dynamodb:ReadDataForReplication", "dynamodb:Scan"],
-   "Resource": ["arn:aws:dynamodb:us-east-1:123456789012:table/Orders"]},
-  {"Sid": "DynamodbNoResourceLevel", "Effect": "Allow",
-   "Action": ["dynamodb:ListGlobalTables", "dynamodb:ListTables"],
-   "Resource": ["*"]}
+   "Action": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"],
+   "Resource": ["arn:aws:dynamodb:us-east-1:123456789012:table/Orders"]}
 ]}"#,
     ),
     (
@@ -115,14 +100,11 @@ const PLAIN_LANGUAGE: &[(&str, Option<&str>, &str)] = &[
         Some("123456789012"),
         r#"{"Version": "2012-10-17", "Statement": [
   {"Sid": "LogsNamedResources1", "Effect": "Allow",
-   "Action": ["logs:DescribeLogStreams", "logs:DescribeMetricFilters", "logs:DescribeSubscriptionFilters", "logs:FilterLogEvents", "logs:GetDataProtectionPolicy", "logs:GetLogGroupFields", "logs:GetLogRecord", "logs:GetQueryResults", "logs:GetTransformer", "logs:ListTagsForResource", "logs:ListTagsLogGroup", "logs:StartLiveTail", "logs:StartQuery", "logs:Unmask"],
+   "Action": ["logs:DescribeLogStreams", "logs:FilterLogEvents"],
    "Resource": ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/my-fn"]},
   {"Sid": "LogsNamedResources2", "Effect": "Allow",
    "Action": ["logs:GetLogEvents"],
-   "Resource": ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/my-fn:log-stream:*"]},
-  {"Sid": "LogsNoResourceLevel", "Effect": "Allow",
-   "Action": ["logs:DescribeLogGroups", "logs:ListAggregateLogGroupSummaries", "logs:ListEntitiesForLogGroup", "logs:ListLogGroups", "logs:ListLogGroupsForEntity", "logs:ListLogGroupsForQuery"],
-   "Resource": ["*"]}
+   "Resource": ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/my-fn:log-stream:*"]}
 ]}"#,
     ),
     (
@@ -130,11 +112,8 @@ const PLAIN_LANGUAGE: &[(&str, Option<&str>, &str)] = &[
         Some("123456789012"),
         r#"{"Version": "2012-10-17", "Statement": [
   {"Sid": "SecretsmanagerNamedResources", "Effect": "Allow",
-   "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"],
-   "Resource": ["arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-password-??????"]},
-  {"Sid": "SecretsmanagerNoResourceLevel", "Effect": "Allow",
-   "Action": ["secretsmanager:BatchGetSecretValue", "secretsmanager:ListSecrets"],
-   "Resource": ["*"]}
+   "Action": ["secretsmanager:GetSecretValue"],
+   "Resource": ["arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-password-??????"]}
 ]}"#,
     ),
     (
@@ -142,7 +121,7 @@ const PLAIN_LANGUAGE: &[(&str, Option<&str>, &str)] = &[
         Some("123456789012"),
         r#"{"Version": "2012-10-17", "Statement": [
   {"Sid": "LambdaNamedResources", "Effect": "Allow",
-   "Action": ["lambda:InvokeAsync", "lambda:InvokeFunction", "lambda:InvokeFunctionUrl"],
+   "Action": ["lambda:InvokeFunction"],
    "Resource": ["arn:aws:lambda:us-east-1:123456789012:function:my-fn"]}
 ]}"#,
     ),
@@ -169,11 +148,8 @@ const PLAIN_LANGUAGE: &[(&str, Option<&str>, &str)] = &[
         Some("123456789012"),
         r#"{"Version": "2012-10-17", "Statement": [
   {"Sid": "SsmNamedResources", "Effect": "Allow",
-   "Action": ["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetResourcePolicies", "ssm:ListTagsForResource"],
-   "Resource": ["arn:aws:ssm:us-east-1:123456789012:parameter/app/prod/db-url"]},
-  {"Sid": "SsmNoResourceLevel", "Effect": "Allow",
-   "Action": ["ssm:DescribeParameters"],
-   "Resource": ["*"]}
+   "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+   "Resource": ["arn:aws:ssm:us-east-1:123456789012:parameter/app/prod/db-url"]}
 ]}"#,
     ),
     (
@@ -181,11 +157,8 @@ const PLAIN_LANGUAGE: &[(&str, Option<&str>, &str)] = &[
         None,
         r#"{"Version": "2012-10-17", "Statement": [
   {"Sid": "S3NamedResources", "Effect": "Allow",
-   "Action": ["s3:GetObject", "s3:GetObjectAcl", "s3:GetObjectAttributes", "s3:GetObjectLegalHold", "s3:GetObjectRetention", "s3:GetObjectTagging", "s3:GetObjectTorrent", "s3:GetObjectVersion", "s3:GetObjectVersionAcl", "s3:GetObjectVersionAttributes", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging", "s3:GetObjectVersionTorrent", "s3:ListMultipartUploadParts"],
-   "Resource": ["arn:aws:s3:::reports-bucket/2024/*"]},
-  {"Sid": "S3NoResourceLevel", "Effect": "Allow",
-   "Action": ["s3:ListAccessPointsForObjectLambda"],
-   "Resource": ["*"]}
+   "Action": ["s3:GetObject"],
+   "Resource": ["arn:aws:s3:::reports-bucket/2024/*"]}
 ]}"#,
     ),
 ];
@@ -366,4 +339,72 @@ fn allowed_services_refuse_other_services() {
     let allowed = vec!["s3".to_string()];
     let err = generate(&input, GeneratorChoice::Rules, Some(&allowed)).expect_err("not allowed");
     assert!(format!("{err:#}").contains("ALLOWED_SERVICES"));
+}
+
+#[test]
+fn structured_assume_role_keeps_the_named_role() {
+    let role = "arn:aws:iam::123456789012:role/deployer";
+    let got = structured("sts", &[], &["AssumeRole"], &[role]).expect("policy");
+    assert_eq!(got["Statement"][0]["Resource"], serde_json::json!([role]));
+}
+
+#[test]
+fn patterns_reaching_every_resource_are_refused_with_what_to_name() {
+    for (d, hint) in [
+        ("read objects in s3://*", "name the bucket"),
+        ("manage arn:aws:s3:::*", "name the bucket"),
+        (
+            "update function arn:aws:lambda:*:*:function:*",
+            "name the function",
+        ),
+        (
+            "get secret arn:aws:secretsmanager:*:*:secret:*",
+            "name the secret",
+        ),
+        ("assume role arn:aws:iam::*:role/**", "name the role"),
+    ] {
+        let err = gen(d, None).expect_err(d);
+        assert_eq!(exit_code_of(&err), ExitCode::Usage, "{d}");
+        let msg = format!("{err:#}");
+        assert!(msg.starts_with("--policy-description: "), "{d}: {msg}");
+        assert!(msg.contains(hint), "{d}: {msg}");
+    }
+}
+
+#[test]
+fn says_what_was_understood_and_ignored() {
+    let g = gen(
+        "upload the nightly builds to bucket build-artifacts under prefix releases/",
+        None,
+    )
+    .expect("policy");
+    assert_eq!(
+        g.understood,
+        ["s3:PutObject on every object under build-artifacts/releases/"]
+    );
+    assert!(g.ignored.iter().any(|w| w == "nightly"), "{:?}", g.ignored);
+    // An ambiguous description is a question, not a guess.
+    let err = gen("download the reports from the bucket", None).expect_err("which");
+    assert!(format!("{err:#}").contains("which bucket?"), "{err:#}");
+}
+
+#[test]
+fn hostile_descriptions_never_panic() {
+    let huge = "read ".repeat(5_000);
+    let inputs = [
+        huge.as_str(),
+        "read \u{0}\u{7}\u{1b}[31m objects in bucket my-data",
+        "read objects in bucket my\u{2010}data",
+        "read arn:aws:s3:::b\u{2010}x/*",
+        "read * * * ? ?? arn:*:*:*:*:*",
+        "read arn:aws:s3:::",
+        "read objects in s3:// under prefix",
+        "starting with",
+        "read table named named named",
+        "\u{202e}read bucket evil",
+        "read bucket a-1 and and and",
+    ];
+    for d in inputs {
+        let _ = gen(d, Some("123456789012"));
+    }
 }

@@ -315,3 +315,29 @@ fn structured_input_never_goes_to_the_model() {
     assert_eq!(g.generator, "rules");
     assert!(srv.requests.lock().expect("lock").is_empty());
 }
+
+#[test]
+fn actions_beyond_the_rules_answer_are_a_finding() {
+    // The rules grant s3:ListBucket and s3:GetObject for this description; the model
+    // adds s3:GetObjectAcl and s3:PutObject.
+    let extra = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":["s3:GetObject","s3:GetObjectAcl","s3:PutObject"],"Resource":["arn:aws:s3:::my-data/*"]},{"Sid":"List","Effect":"Allow","Action":["s3:ListBucket"],"Resource":["arn:aws:s3:::my-data"]}]}"#;
+    let srv = serve(Reply::Content(extra.into()));
+    let g = generate_with(&input(), GeneratorChoice::Model, None, Some(&cfg(&srv.url)))
+        .expect("model policy, shown with a finding");
+    let f: Vec<&aws_jit::policy::Finding> = g
+        .findings
+        .iter()
+        .filter(|f| f.code == "model-extra-actions")
+        .collect();
+    assert_eq!(f.len(), 1, "{:#?}", g.findings);
+    assert_eq!(f[0].severity, aws_jit::policy::Severity::Security);
+    assert!(f[0].message.contains("s3:getobjectacl"), "{}", f[0].message);
+    assert!(f[0].message.contains("s3:putobject"), "{}", f[0].message);
+    assert!(aws_jit::policy::needs_ack(&g.findings));
+    // The same answer as the rules carries no such finding.
+    let srv = serve(Reply::Content(GOOD.into()));
+    let g = generate_with(&input(), GeneratorChoice::Model, None, Some(&cfg(&srv.url)))
+        .expect("model policy");
+    assert!(!g.findings.iter().any(|f| f.code == "model-extra-actions"));
+    assert_eq!(g.understood.len(), 2, "{:?}", g.understood);
+}

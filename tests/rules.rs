@@ -357,6 +357,8 @@ fn attach_failure_keeps_request_approved_and_retryable() {
     let jit = Jit::new(Backend::Local);
     let missing = unique("nosuchuser");
     let id = jit.request_user(&missing, &[]);
+    // The user goes away between the request (which reads it) and the attach.
+    iam.delete_user(&missing);
     jit.run(&["approve", &id, "--approver", APPROVER]).ok();
     let r = jit.run(&["attach", &id]).code(3);
     assert!(r.stderr.contains(&missing), "{}", r.stderr);
@@ -572,12 +574,59 @@ fn security_findings_need_an_audited_acknowledgement() {
             .any(|f| f["severity"] == "security"),
         "{r}"
     );
+    let codes = jit.security_codes(&id);
+    assert!(!codes.is_empty());
+    // No acknowledgement: refused, naming the findings, never telling an automated
+    // caller which flag would make it pass.
     let refused = jit.run(&["approve", &id, "--approver", APPROVER]).code(5);
     assert!(
-        refused.stderr.contains("--acknowledge-findings"),
+        codes.iter().all(|c| refused.stderr.contains(c.as_str()))
+            && !refused.stderr.contains("--acknowledge-findings"),
         "{}",
         refused.stderr
     );
+    // The bare flag accepts nothing: it is refused with the codes to name.
+    let bare = jit
+        .run(&[
+            "approve",
+            &id,
+            "--approver",
+            APPROVER,
+            "--acknowledge-findings",
+        ])
+        .code(2);
+    assert!(
+        codes.iter().all(|c| bare.stderr.contains(c.as_str())),
+        "{}",
+        bare.stderr
+    );
+    // Naming a code the request does not have is refused; so is naming too few.
+    jit.run(&[
+        "approve",
+        &id,
+        "--approver",
+        APPROVER,
+        "--acknowledge-findings",
+        &format!("{},full-wildcard", codes.join(",")),
+    ])
+    .code(2);
+    if codes.len() > 1 {
+        let partial = jit
+            .run(&[
+                "approve",
+                &id,
+                "--approver",
+                APPROVER,
+                "--acknowledge-findings",
+                &codes[0],
+            ])
+            .code(5);
+        assert!(
+            partial.stderr.contains(codes[1].as_str()),
+            "{}",
+            partial.stderr
+        );
+    }
     assert_eq!(jit.state(&id), "pending");
     jit.run(&[
         "approve",
@@ -585,8 +634,13 @@ fn security_findings_need_an_audited_acknowledgement() {
         "--approver",
         APPROVER,
         "--acknowledge-findings",
+        &codes.join(","),
     ])
     .ok();
+    assert_eq!(
+        jit.record(&id)["request"]["approvals"][0]["acknowledged"],
+        serde_json::json!(codes)
+    );
     let rec = jit.record(&id);
     assert_eq!(
         rec["request"]["approvals"][0]["acknowledged_findings"],

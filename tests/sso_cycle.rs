@@ -47,14 +47,7 @@ const POLICY: &[&str] = &[
 ];
 
 fn approve(j: &Jit, id: &str) {
-    j.run(&[
-        "approve",
-        id,
-        "--approver",
-        APPROVER,
-        "--acknowledge-findings",
-    ])
-    .ok();
+    j.approve_accepting_findings(id, APPROVER);
 }
 
 fn grant(j: &Jit, id: &str) -> Value {
@@ -537,29 +530,35 @@ fn sso_user_lookup_errors_are_clear() {
     let j = jit(Backend::Local);
     let (_, ps) = sso.create_permission_set();
     let _ = ps;
+    let request = |user: &str, how: &[&str]| {
+        j.request()
+            .flag("--purpose", "investigate the billing export")
+            .flag("--sso-user", user)
+            .flag("--account-id", ACCOUNT)
+            .args(how)
+            .run()
+    };
 
+    // The user is resolved when the request is made: an unknown one is refused then,
+    // with nothing stored and nothing created.
     let ghost = unique("ghost");
-    let id = request_sso(&j, &ghost, "1h", POLICY);
-    approve(&j, &id);
-    let r = j.run(&["attach", &id]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = request(&ghost, POLICY).code(3);
     assert!(
         r.stderr.contains("no Identity Center user") && r.stderr.contains(&ghost),
         "{}",
         r.stderr
     );
     assert!(
-        sso.permission_sets_named(&id).is_empty(),
-        "created before the user was found"
+        j.run(&["status", "--output", "json"]).ok().json()["requests"]
+            .as_array()
+            .is_some_and(|a| a.is_empty()),
+        "a refused request was stored"
     );
 
     let shared_email = format!("{}@example.com", unique("twin"));
     let (a, _) = sso.create_user(&shared_email);
     let (b, _) = sso.create_user(&shared_email);
-    let id = request_sso(&j, &shared_email, "1h", POLICY);
-    approve(&j, &id);
-    let r = j.run(&["attach", &id]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = request(&shared_email, POLICY).code(2);
     assert!(r.stderr.contains("2 Identity Center users"), "{}", r.stderr);
     assert!(
         r.stderr.contains(&a) && r.stderr.contains(&b),
@@ -569,10 +568,7 @@ fn sso_user_lookup_errors_are_clear() {
 
     // An unknown permission set names what to fix.
     let (user, _) = sso.create_user(&format!("{}@example.com", unique("e")));
-    let id = request_sso(&j, &user, "1h", &["--permission-set", "NoSuchSet"]);
-    approve(&j, &id);
-    let r = j.run(&["attach", &id]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = request(&user, &["--permission-set", "NoSuchSet"]).code(3);
     assert!(
         r.stderr.contains("NoSuchSet") && r.stderr.contains("--permission-set"),
         "{}",
@@ -590,13 +586,19 @@ fn sso_instance_from_environment() {
         "SSO_INSTANCE_ARN",
         "arn:aws:sso:::instance/ssoins-0000000000000000",
     );
-    let id = request_sso(&j, &user, "1h", &["--permission-set", &ps_name]);
-    approve(&j, &id);
-    let r = j.run(&["attach", &id]);
+    // The instance is needed already to make the request (the user is resolved then).
+    let r = j
+        .request()
+        .flag("--sso-user", &user)
+        .flag("--account-id", ACCOUNT)
+        .flag("--permission-set", &ps_name)
+        .run();
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("SSO_INSTANCE_ARN"), "{}", r.stderr);
     j.set("SSO_INSTANCE_ARN", &sso.instance_arn);
     j.set("IDENTITY_STORE_ID", &sso.store_id);
+    let id = request_sso(&j, &user, "1h", &["--permission-set", &ps_name]);
+    approve(&j, &id);
     j.run(&["attach", &id]).ok();
     assert_eq!(sso.assigned_users(ACCOUNT, &ps), vec![user_id]);
     j.run(&["expire", "--at", FAR_FUTURE]).ok();

@@ -21,9 +21,9 @@ fn stores() -> Vec<(&'static str, Box<dyn Store>, Opener, tempfile::TempDir)> {
     vec![
         (
             "redis",
-            Box::new(RedisStore::connect(&url, &prefix).expect("redis")),
+            Box::new(RedisStore::connect_url(&url, &prefix).expect("redis")),
             Box::new(move || {
-                Box::new(RedisStore::connect(&url, &prefix).expect("redis")) as Box<dyn Store>
+                Box::new(RedisStore::connect_url(&url, &prefix).expect("redis")) as Box<dyn Store>
             }),
             tempfile::tempdir().expect("dir"),
         ),
@@ -49,6 +49,9 @@ fn new_request(id: &str, created: u64, target: Target) -> Request {
         policy_notes: vec![],
         findings: vec![],
         quorum: 1,
+        terms: None,
+        beneficiary: None,
+        permission_set_contents: None,
         now: Timestamp(created),
     })
 }
@@ -73,7 +76,7 @@ fn approve(s: &dyn Store, r: &Request, now: u64) -> Request {
         request::ApproveInput {
             approver: "boss@example.com",
             comment: None,
-            acknowledge_findings: false,
+            acknowledge: &[],
             approvers: &approvers,
             quorum: 1,
         },

@@ -18,7 +18,8 @@ fn stores() -> Vec<(&'static str, Box<dyn Store>, tempfile::TempDir)> {
         (
             "redis",
             Box::new(
-                RedisStore::connect(&common::redis_url(), &common::unique("ops")).expect("redis"),
+                RedisStore::connect_url(&common::redis_url(), &common::unique("ops"))
+                    .expect("redis"),
             ),
             tempfile::tempdir().expect("dir"),
         ),
@@ -44,6 +45,9 @@ fn request(id: &str) -> Request {
         findings: vec![],
         quorum: 1,
         now: Timestamp(100),
+        terms: None,
+        beneficiary: None,
+        permission_set_contents: None,
     })
 }
 
@@ -64,7 +68,7 @@ fn tracked_counts_the_expiry_index() {
             request::ApproveInput {
                 approver: "boss@example.com",
                 comment: None,
-                acknowledge_findings: false,
+                acknowledge: &[],
                 approvers: &approvers,
                 quorum: 1,
             },

@@ -53,7 +53,10 @@ fn receiver_gets_each_event_with_the_agreed_body() {
             ["request_created", "approved", "attached", "revoked"]
         );
 
-        let failing = jit.request_user(&unique("ghost"), &[]);
+        let ghost = unique("ghost");
+        let failing = jit.request_user(&ghost, &[]);
+        // The user goes away between the request (which reads it) and the attach.
+        Iam::new().delete_user(&ghost);
         jit.run(&["approve", &failing, "--approver", APPROVER]).ok();
         jit.run(&["attach", &failing]).code(3);
         assert_eq!(

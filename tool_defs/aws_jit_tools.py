@@ -245,8 +245,10 @@ TOOLS = [
             _request_id(what="the request to approve"),
             Spec("comment", "Optional note recorded with the approval.", flag="comment"),
             Spec("acknowledge_findings",
-                 "true to approve even though policy validation reported findings (after reading them).",
-                 kind="switch", flag="acknowledge-findings"),
+                 "The security finding codes the approver accepts, comma-separated, exactly as the approver "
+                 "named them after reading them in aws_jit_status (e.g. passrole-escalation,resource-star). "
+                 "Every security finding of the request must be named; leave empty when it has none.",
+                 flag="acknowledge-findings"),
         ],
     },
     {

@@ -23,8 +23,8 @@ pub use backoff::Backoff;
 pub use owned::{Owned, OwnedKind, Removed};
 
 use crate::error::JitError;
-use crate::grant::{Grant, Holders, HoldersError, Progress, ProgressError};
-use crate::request::{Request, Target};
+use crate::grant::{Grant, Holders, HoldersError, PermissionSetContents, Progress, ProgressError};
+use crate::request::{Beneficiary, Request, Target};
 
 /// An AWS API error as the SDK explained it, with its service error code.
 #[derive(Debug, thiserror::Error)]
@@ -143,8 +143,15 @@ where
     let too_many = err
         .raw_response()
         .is_some_and(|r| r.status().as_u16() == 429);
+    // A service error says it best in its code and message; anything else (time-outs,
+    // connection trouble) through its whole chain.
+    let message = match (&code, err.message()) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (Some(c), None) => c.clone(),
+        _ => aws_sdk_iam::error::DisplayErrorContext(&err).to_string(),
+    };
     let source = Some(AwsError {
-        message: aws_sdk_iam::error::DisplayErrorContext(&err).to_string(),
+        message,
         code: code.clone(),
     });
     let what = what.to_string();
@@ -182,6 +189,15 @@ where
     E: ProvideErrorMetadata,
 {
     err.code() == Some(code)
+}
+
+/// What a grantor reads about a target when a request is made.
+#[derive(Debug, Default)]
+pub struct Inspection {
+    /// Who would receive the access, when the target says (Identity Center user, owner tag).
+    pub beneficiary: Option<Beneficiary>,
+    /// What an existing permission set grants.
+    pub contents: Option<PermissionSetContents>,
 }
 
 /// What an attach is given besides the request: who else holds a shared object, and
@@ -222,12 +238,15 @@ impl AttachFailure {
     }
 }
 
-/// What each kind of target implements: make a grant real, take it away again, and list
-/// what aws-jit owns (for `reconcile`).
+/// What each kind of target implements: look at it before a request is stored, make a
+/// grant real, take it away again, and list what aws-jit owns (for `reconcile`).
 ///
 /// Not `Send`: grantors run on the process's one current-thread runtime.
 #[allow(async_fn_in_trait)]
 pub trait Grantor {
+    /// Read what approvers must know about the target: who benefits, and for an existing
+    /// permission set what it grants. A target that does not exist is `NotFound`.
+    async fn inspect(&self, target: &Target) -> Result<Inspection, GrantError>;
     /// Make the grant real. Idempotent: a repeat converges to the same AWS objects.
     async fn attach(&self, r: &Request, env: &AttachEnv<'_>) -> Result<Grant, AttachFailure>;
     /// Remove what `r` holds. Missing objects count as removed; a shared object stays
@@ -254,6 +273,13 @@ pub enum AnyGrantor {
 }
 
 impl Grantor for AnyGrantor {
+    async fn inspect(&self, target: &Target) -> Result<Inspection, GrantError> {
+        match self {
+            AnyGrantor::Iam(g) => g.inspect(target).await,
+            AnyGrantor::Sso(g) => g.inspect(target).await,
+        }
+    }
+
     async fn attach(&self, r: &Request, env: &AttachEnv<'_>) -> Result<Grant, AttachFailure> {
         match self {
             AnyGrantor::Iam(g) => g.attach(r, env).await,
@@ -357,6 +383,12 @@ impl Aws {
                 sso::SsoSettings::from_env()?,
             )),
         })
+    }
+
+    /// Read the target before a request is stored (blocking).
+    pub fn inspect(&self, target: &Target) -> Result<Inspection, GrantError> {
+        let g = self.grantor(target)?;
+        self.block_on(g.inspect(target))
     }
 
     /// Every grantor, for listing what aws-jit owns. Identity Center is left out when it

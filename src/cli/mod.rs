@@ -175,9 +175,11 @@ pub struct ApproveArgs {
     /// A note kept in the audit log.
     #[arg(long)]
     pub comment: Option<String>,
-    /// Accept the request's security findings explicitly (recorded in the audit log).
-    #[arg(long)]
-    pub acknowledge_findings: bool,
+    /// Accept the request's security findings by name, after reading them in `aws-jit
+    /// status ID`: every security finding must be listed (comma list of codes, e.g.
+    /// passrole-escalation,resource-star). Recorded in the audit log.
+    #[arg(long, value_delimiter = ',', num_args = 0..=1, value_name = "CODES")]
+    pub acknowledge_findings: Option<Vec<String>>,
 }
 
 #[derive(Debug, Args)]

@@ -1,18 +1,23 @@
 use super::{rule, Ctx};
 use crate::cli::ApproveArgs;
+use crate::error::JitError;
 use crate::output::{Outcome, Report};
-use crate::request::{self, ApproveInput, State};
+use crate::request::{self, ApproveInput, Request, State};
 use crate::time::Timestamp;
 
 pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Outcome {
     let cur = ctx.load(&args.id)?;
     let approver = ctx.config.caller(args.approver.as_deref(), "--approver")?;
+    let comment = crate::input::text_field("--comment", args.comment.as_deref(), None)?;
+    let acknowledge = acknowledged(&cur, args.acknowledge_findings.as_deref())?;
+    super::refuse_if_stale(ctx, &cur)?;
+    super::refuse_services_not_allowed(ctx, &cur)?;
     let t = request::approve(
         &cur,
         ApproveInput {
             approver: &approver,
-            comment: crate::input::text_field("--comment", args.comment.as_deref(), None)?,
-            acknowledge_findings: args.acknowledge_findings,
+            comment,
+            acknowledge: &acknowledge,
             approvers: &ctx.config.approvers,
             quorum: ctx.config.quorum,
         },
@@ -20,20 +25,50 @@ pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Outcome {
     )
     .map_err(rule)?;
     let r = ctx.commit(t)?;
-    let text = {
-        if r.state == State::Approved {
-            format!(
-                "{} approved by {approver}; run `aws-jit attach {}` to grant it",
-                r.id, r.id
-            )
-        } else {
-            format!(
-                "{} approved by {approver}; {} of {} approvals so far",
-                r.id,
-                r.approvals.len(),
-                r.quorum_needed(ctx.config.quorum)
-            )
-        }
+    let text = if r.state == State::Approved {
+        format!(
+            "{} approved by {approver}; run `aws-jit attach {}` to grant it",
+            r.id, r.id
+        )
+    } else {
+        format!(
+            "{} approved by {approver}; {} of {} approvals so far",
+            r.id,
+            r.approvals.len(),
+            r.quorum_needed(ctx.config.quorum)
+        )
     };
     Ok(Report::of(&r, text)?)
+}
+
+/// The codes named with `--acknowledge-findings`. The flag without codes is refused with
+/// the codes to name: accepting findings is always a statement about specific ones.
+fn acknowledged(cur: &Request, named: Option<&[String]>) -> Result<Vec<String>, JitError> {
+    let Some(named) = named else {
+        return Ok(Vec::new());
+    };
+    let named: Vec<String> = named
+        .iter()
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if named.is_empty() {
+        let codes = cur.security_codes();
+        return Err(JitError::invalid(
+            "--acknowledge-findings",
+            if codes.is_empty() {
+                format!(
+                    "{} has no security findings to acknowledge; leave the flag out",
+                    cur.id
+                )
+            } else {
+                format!(
+                    "name the findings you accept, after reading them in `aws-jit status {}`: {}",
+                    cur.id,
+                    codes.join(",")
+                )
+            },
+        ));
+    }
+    Ok(named)
 }

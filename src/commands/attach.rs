@@ -35,7 +35,10 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Outcome {
         );
         return Ok(Report::of(&cur, text)?);
     }
-    if let Err(e) = request::check_ttl(cur.ttl(), ctx.config.max_duration) {
+    super::refuse_if_stale(ctx, &cur)?;
+    super::refuse_services_not_allowed(ctx, &cur)?;
+    super::refuse_if_contents_changed(ctx, &cur)?;
+    if let Err(e) = request::check_ttl(cur.ttl(), cur.max_ttl_now(ctx.config.max_duration)) {
         return Err(
             JitError::NotAuthorised(format!("{}: {e}; it cannot be attached", cur.id)).into(),
         );

@@ -238,13 +238,11 @@ async fn expire_one(
 /// Which store this run reads, without its password.
 pub fn describe_store(ctx: &Ctx) -> String {
     match &ctx.config.backend {
-        Backend::Redis { url } => {
-            let shown = match (url.find("://"), url.rfind('@')) {
-                (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
-                _ => url.clone(),
-            };
-            format!("Redis {shown} (keys {{{}}}:*)", ctx.config.key_prefix)
-        }
+        Backend::Redis(settings) => format!(
+            "Redis {} (keys {{{}}}:*)",
+            crate::config::redact_url(&settings.url),
+            ctx.config.key_prefix
+        ),
         Backend::Local { path } => format!("embedded store {}", path.display()),
     }
 }

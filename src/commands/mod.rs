@@ -85,6 +85,84 @@ pub fn rule(e: RuleError) -> anyhow::Error {
     }
 }
 
+/// A request that waited longer than its pending timeout (for a decision, or approved for
+/// an attach) times out here and now, even if `expire` has not run: the timeout is recorded
+/// and the command is refused (exit 4).
+pub fn refuse_if_stale(ctx: &Ctx, cur: &Request) -> Result<()> {
+    let timeout = cur.pending_timeout_now(ctx.config.pending_timeout);
+    let Ok(t) = crate::request::time_out(cur, timeout, crate::time::Timestamp::now()) else {
+        return Ok(());
+    };
+    let why = t.audit.reason.clone().unwrap_or_default();
+    ctx.commit(t)?;
+    Err(JitError::WrongState(format!(
+        "{} has timed out ({why}) and can no longer be approved or attached; ask for it again",
+        cur.id
+    ))
+    .into())
+}
+
+/// ALLOWED_SERVICES of the acting process can narrow what a request was allowed, never
+/// widen it: a policy using a service it does not list is refused.
+pub fn refuse_services_not_allowed(ctx: &Ctx, cur: &Request) -> Result<()> {
+    let (Some(allowed), Some(policy)) = (&ctx.config.allowed_services, &cur.policy) else {
+        return Ok(());
+    };
+    let findings = crate::policy::validate(
+        policy,
+        &crate::policy::ValidateOptions {
+            allowed_services: Some(allowed.clone()),
+            ..Default::default()
+        },
+    );
+    let outside: Vec<String> = findings
+        .iter()
+        .filter(|f| f.code == crate::policy::codes::SERVICE_NOT_ALLOWED)
+        .filter_map(|f| f.action.clone())
+        .collect();
+    if outside.is_empty() {
+        return Ok(());
+    }
+    Err(JitError::NotAuthorised(format!(
+        "{} uses {} outside ALLOWED_SERVICES ({}) of this process",
+        cur.id,
+        outside.join(", "),
+        allowed.join(",")
+    ))
+    .into())
+}
+
+/// An existing permission set is attached only while it grants what was approved: read
+/// again from AWS, its contents must hash to the approved hash.
+pub fn refuse_if_contents_changed(ctx: &Ctx, cur: &Request) -> Result<()> {
+    let (
+        Some(recorded),
+        crate::request::Target::Sso {
+            user, account_id, ..
+        },
+    ) = (&cur.permission_set_contents, &cur.target)
+    else {
+        return Ok(());
+    };
+    // By the ARN read at request time: the permission set, not a namesake made since.
+    let target = crate::request::Target::Sso {
+        user: user.clone(),
+        account_id: account_id.clone(),
+        permission_set: Some(recorded.arn.clone()),
+    };
+    let fresh = ctx.aws()?.inspect(&target)?;
+    let now = crate::request::contents_sha256(None, fresh.contents.as_ref());
+    if now.is_some() && now == cur.approved_sha256 {
+        return Ok(());
+    }
+    Err(JitError::NotAuthorised(format!(
+        "the permission set of {} no longer grants what was approved (its policies changed in \
+         Identity Center since the request); refusing to attach — ask for it again",
+        cur.id
+    ))
+    .into())
+}
+
 /// The exit code for any error: the first typed error in its chain decides.
 pub fn exit_code(err: &anyhow::Error) -> crate::error::ExitCode {
     err.chain()

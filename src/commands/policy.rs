@@ -47,10 +47,13 @@ fn generate(a: &GenerateArgs) -> Outcome {
         "policy": g.policy,
         "findings": g.findings,
         "notes": g.notes,
+        "understood": g.understood,
+        "ignored": g.ignored,
         "blocking": blocking,
         "needs_ack": policy::needs_ack(&g.findings),
     });
-    let mut text = crate::output::json_text(&g.policy);
+    let mut text = understood_text(&g);
+    text.push_str(&crate::output::json_text(&g.policy));
     text.push_str(&format!("\n\ngenerator: {}\n", g.generator));
     for n in &g.notes {
         text.push_str(&format!("note: {}\n", crate::text::safe(n)));
@@ -100,6 +103,27 @@ fn validate(a: &ValidateArgs) -> Outcome {
         ));
     }
     Ok(report)
+}
+
+/// What the generator understood, in words, before the policy it wrote.
+pub fn understood_text(g: &policy::Generated) -> String {
+    let mut out = String::new();
+    if !g.understood.is_empty() {
+        out.push_str("understood:\n");
+        for line in &g.understood {
+            out.push_str(&format!("  - {}\n", crate::text::safe(line)));
+        }
+    }
+    if !g.ignored.is_empty() {
+        out.push_str(&format!(
+            "ignored: {}\n",
+            crate::text::safe(&g.ignored.join(", "))
+        ));
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
 }
 
 fn findings_text(findings: &[policy::Finding]) -> String {

@@ -1,6 +1,6 @@
 //! `aws-jit request`: build the policy, validate it, store a pending request, notify.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use serde_json::Value;
 
 use super::Ctx;
@@ -8,7 +8,7 @@ use crate::cli::RequestArgs;
 use crate::error::{invalid, JitError};
 use crate::output::{Failure, Outcome, Report};
 use crate::policy::{self, GenerateInput, GeneratorChoice, PolicyTarget, ValidateOptions};
-use crate::request::{self, NewRequest, Request, Target};
+use crate::request::{self, NewRequest, Request, Target, Terms};
 use crate::time::{parse_duration, Timestamp};
 
 /// IAM names: users and roles up to 64, policies up to 128 characters of `[\w+=,.@-]`.
@@ -72,13 +72,32 @@ fn read_policy_file(path: &std::path::Path) -> Result<Value> {
     })
 }
 
-/// The policy, which generator made it, and the generator's notes for approvers.
-fn policy(ctx: &Ctx, args: &RequestArgs) -> Result<(Option<Value>, String, Vec<String>)> {
+/// Where the request's policy came from.
+struct Sourced {
+    policy: Option<Value>,
+    /// Which generator made it: file, structured, rules, model:<name>, permission_set.
+    source: String,
+    /// The generator's notes for approvers.
+    notes: Vec<String>,
+    /// What a description was understood as, one line per statement.
+    understood: Vec<String>,
+}
+
+fn sourced(policy: Option<Value>, source: &str) -> Sourced {
+    Sourced {
+        policy,
+        source: source.into(),
+        notes: vec![],
+        understood: vec![],
+    }
+}
+
+fn policy(ctx: &Ctx, args: &RequestArgs) -> Result<Sourced> {
     if args.permission_set.is_some() {
-        return Ok((None, "permission_set".into(), vec![]));
+        return Ok(sourced(None, "permission_set"));
     }
     if let Some(path) = &args.policy_file {
-        return Ok((Some(read_policy_file(path)?), "file".into(), vec![]));
+        return Ok(sourced(Some(read_policy_file(path)?), "file"));
     }
     let structured = args.service.is_some();
     if structured && args.actions.is_empty() && args.access.is_empty() {
@@ -107,7 +126,17 @@ fn policy(ctx: &Ctx, args: &RequestArgs) -> Result<(Option<Value>, String, Vec<S
     } else {
         generated.generator.clone()
     };
-    Ok((Some(generated.policy), source, generated.notes))
+    Ok(Sourced {
+        policy: Some(generated.policy),
+        source,
+        notes: generated.notes,
+        // Structured flags say exactly what they mean; a description is worth restating.
+        understood: if structured {
+            vec![]
+        } else {
+            generated.understood
+        },
+    })
 }
 
 pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
@@ -137,8 +166,13 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
     };
     check_iam_name("--policy-name", &policy_name, name_max)?;
 
-    let (policy_doc, policy_source, policy_notes) = policy(ctx, args)?;
-    let findings = match &policy_doc {
+    let Sourced {
+        policy: policy_doc,
+        source: policy_source,
+        notes: policy_notes,
+        understood,
+    } = policy(ctx, args)?;
+    let mut findings = match &policy_doc {
         Some(doc) => policy::validate(
             doc,
             &ValidateOptions {
@@ -161,6 +195,15 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
             Report::new(serde_json::json!({ "findings": findings }), ""),
         ));
     }
+    // Who benefits, and what an existing permission set grants, are read from AWS now:
+    // approvers judge them, and nobody may approve access that is theirs.
+    let inspection = ctx
+        .aws()?
+        .inspect(&target)
+        .context("reading the target before storing the request")?;
+    if let Some(contents) = &inspection.contents {
+        findings.extend(policy::permission_set::judge(contents));
+    }
 
     let r = Request::new(NewRequest {
         id,
@@ -174,11 +217,35 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
         policy_notes,
         findings,
         quorum: ctx.config.quorum,
+        terms: Some(Terms {
+            approvers: ctx.config.approvers.clone(),
+            max_ttl_secs: ctx.config.max_duration.as_secs(),
+            pending_timeout_secs: ctx.config.pending_timeout.as_secs(),
+            allowed_services: ctx.config.allowed_services.clone(),
+        }),
+        beneficiary: inspection.beneficiary,
+        permission_set_contents: inspection.contents,
         now: Timestamp::now(),
     });
     let r = ctx.commit(request::created(&r))?;
     let text = {
         let mut out = r.id.clone();
+        for line in &understood {
+            out.push_str(&format!("\nunderstood: {line}"));
+        }
+        if let Some(b) = &r.beneficiary {
+            if !b
+                .identities
+                .iter()
+                .any(|i| request::same_person(i, &r.requester))
+            {
+                out.push_str(&format!(
+                    "\nfor {} (not the requester; from {})",
+                    b.identities.join(" / "),
+                    b.source
+                ));
+            }
+        }
         if !r.findings.is_empty() {
             out.push_str(&format!(
                 "\n{} finding(s) for approvers to review:\n{}",

@@ -117,6 +117,12 @@ pub mod codes {
     pub const RESOURCE_STAR: &str = "resource-star";
     /// The model granted actions the rules generator did not find in the description.
     pub const MODEL_EXTRA_ACTIONS: &str = "model-extra-actions";
+    /// An existing permission set carries AdministratorAccess, PowerUserAccess or
+    /// IAMFullAccess.
+    pub const BROAD_MANAGED_POLICY: &str = "broad-managed-policy";
+    /// A policy of an existing permission set could not be read, so nothing could be
+    /// checked about it.
+    pub const POLICY_UNREAD: &str = "policy-unread";
 
     pub const REDUNDANT_ACTION: &str = "redundant-action";
     pub const MISSING_DEPENDENT_ACTION: &str = "missing-dependent-action";
@@ -150,6 +156,8 @@ pub mod codes {
         (ALLOW_NOT_RESOURCE, Severity::Security),
         (RESOURCE_STAR, Severity::Security),
         (MODEL_EXTRA_ACTIONS, Severity::Security),
+        (BROAD_MANAGED_POLICY, Severity::Security),
+        (POLICY_UNREAD, Severity::Security),
         (REDUNDANT_ACTION, Severity::Warning),
         (MISSING_DEPENDENT_ACTION, Severity::Warning),
         (ACTION_WILDCARD, Severity::Warning),

@@ -4,12 +4,20 @@
 
 pub mod arn;
 pub mod catalog;
+mod compare;
 pub mod document;
 pub mod findings;
 pub mod generate;
 pub mod model;
 pub mod nl;
+pub mod permission_set;
+pub mod reach;
+pub mod select;
+pub mod summary;
+pub mod target;
 mod validate;
+pub mod vocab;
+pub mod words;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -101,6 +109,11 @@ pub struct Generated {
     pub generator: String,
     pub findings: Vec<Finding>,
     pub notes: Vec<String>,
+    /// What was understood: one line per statement, in words ("s3:PutObject on every
+    /// object under build-artifacts/releases/"). Shown before the policy.
+    pub understood: Vec<String>,
+    /// Words of the description that did not change the policy ("nightly", "cpu").
+    pub ignored: Vec<String>,
 }
 
 /// Generates a least-privilege policy; the model settings come from the environment.
@@ -179,79 +192,44 @@ fn from_model(
     input: &GenerateInput,
     allowed_services: Option<&[String]>,
 ) -> Result<Generated, ModelError> {
-    let (policy, findings) = model::ask(
+    let (policy, mut findings) = model::ask(
         cfg,
         description,
         input.region.as_deref(),
         input.account_id.as_deref(),
         allowed_services,
     )?;
+    let mut notes = Vec::new();
+    // The same bar as the rules: what the model added beyond the rules' answer is shown
+    // to the approver. Where the rules refuse the description, there is nothing to
+    // compare with, and a note says so.
+    match rules(input, allowed_services) {
+        Ok(r) => findings.extend(compare::extra_actions(&policy, &r.policy)),
+        Err(e) => notes.push(format!(
+            "the rules generator could not write this policy ({e:#}), so the model's actions were not compared with it"
+        )),
+    }
     Ok(Generated {
+        understood: summary::understood(&policy),
         policy,
         generator: format!("model:{}", cfg.model),
         findings,
-        notes: Vec::new(),
+        notes,
+        ignored: Vec::new(),
     })
 }
 
 /// The deterministic generator (plain language or structured flags), then the validator.
+/// A policy whose validation finds a wildcard reaching every resource of a kind is
+/// refused, never emitted: the generator must not write what the validator flags.
 pub fn rules(
     input: &GenerateInput,
     allowed_services: Option<&[String]>,
 ) -> anyhow::Result<Generated> {
     let mut notes = Vec::new();
-    let region = input.region.as_deref().filter(|s| !s.is_empty());
-    let account = input.account_id.as_deref().filter(|s| !s.is_empty());
-    let description = input
-        .description
-        .as_deref()
-        .map(str::trim)
-        .filter(|d| !d.is_empty());
-    let (intents, origin) = match description {
-        Some(d) => {
-            if input.service.is_some() || !input.access.is_empty() || !input.actions.is_empty() {
-                return Err(JitError::invalid(
-                    "--policy-description",
-                    "give either a description or --service/--access/--actions, not both",
-                )
-                .into());
-            }
-            (
-                nl::intents(d, &input.resources, region, account, &mut notes)?,
-                generate::Origin::Description,
-            )
-        }
-        None => (
-            generate::structured_intent(
-                input.service.as_deref(),
-                &input.access,
-                &input.actions,
-                &input.resources,
-            )?,
-            generate::Origin::Structured,
-        ),
-    };
-    if let Some(list) = allowed_services {
-        for i in &intents {
-            if !list
-                .iter()
-                .any(|s| s.trim().eq_ignore_ascii_case(&i.prefix))
-            {
-                return Err(JitError::invalid(
-                    match origin {
-                        generate::Origin::Description => "--policy-description",
-                        generate::Origin::Structured => "--service",
-                    },
-                    format!(
-                        "service `{}` is not in ALLOWED_SERVICES ({})",
-                        i.prefix,
-                        list.join(",")
-                    ),
-                )
-                .into());
-            }
-        }
-    }
+    let mut ignored = Vec::new();
+    let (intents, origin) = rules_intents(input, &mut notes, &mut ignored)?;
+    check_allowed(&intents, origin, allowed_services)?;
     let mut statements = Vec::new();
     for i in &intents {
         statements.extend(generate::build_service(i, origin, &mut notes)?);
@@ -264,10 +242,106 @@ pub fn rules(
             target: PolicyTarget::ManagedPolicy,
         },
     );
+    refuse_wildcard_reach(&findings, origin)?;
     Ok(Generated {
+        understood: summary::understood(&policy),
         policy,
         generator: "rules".to_string(),
         findings,
         notes,
+        ignored,
     })
+}
+
+/// Step 1: the intents, from the description or from the structured flags.
+fn rules_intents(
+    input: &GenerateInput,
+    notes: &mut Vec<String>,
+    ignored: &mut Vec<String>,
+) -> anyhow::Result<(Vec<generate::ServiceIntent>, generate::Origin)> {
+    let region = input.region.as_deref().filter(|s| !s.is_empty());
+    let account = input.account_id.as_deref().filter(|s| !s.is_empty());
+    let description = input
+        .description
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty());
+    match description {
+        Some(d) => {
+            if input.service.is_some() || !input.access.is_empty() || !input.actions.is_empty() {
+                return Err(JitError::invalid(
+                    "--policy-description",
+                    "give either a description or --service/--access/--actions, not both",
+                )
+                .into());
+            }
+            Ok((
+                nl::intents(d, &input.resources, region, account, notes, ignored)?,
+                generate::Origin::Description,
+            ))
+        }
+        None => Ok((
+            generate::structured_intent(
+                input.service.as_deref(),
+                &input.access,
+                &input.actions,
+                &input.resources,
+            )?,
+            generate::Origin::Structured,
+        )),
+    }
+}
+
+/// Step 2: every service is in ALLOWED_SERVICES.
+fn check_allowed(
+    intents: &[generate::ServiceIntent],
+    origin: generate::Origin,
+    allowed_services: Option<&[String]>,
+) -> anyhow::Result<()> {
+    let Some(list) = allowed_services else {
+        return Ok(());
+    };
+    for i in intents {
+        if !list
+            .iter()
+            .any(|s| s.trim().eq_ignore_ascii_case(&i.prefix))
+        {
+            return Err(JitError::invalid(
+                origin_field(origin, "--service"),
+                format!(
+                    "service `{}` is not in ALLOWED_SERVICES ({})",
+                    i.prefix,
+                    list.join(",")
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn origin_field(origin: generate::Origin, structured: &'static str) -> &'static str {
+    match origin {
+        generate::Origin::Description => "--policy-description",
+        generate::Origin::Structured => structured,
+    }
+}
+
+/// Step 3: the validator found a wildcard reaching every resource of a kind: refuse,
+/// saying what to name.
+fn refuse_wildcard_reach(findings: &[Finding], origin: generate::Origin) -> anyhow::Result<()> {
+    let Some(f) = findings
+        .iter()
+        .find(|f| reach::is_wildcard_reach(f) && !reach::star_is_the_scope(f))
+    else {
+        return Ok(());
+    };
+    Err(JitError::invalid(
+        origin_field(origin, "--resources"),
+        format!(
+            "the policy would reach every resource of a kind ({}: {}); {}",
+            f.code, f.message, f.fix
+        ),
+    )
+    .into())
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use crate::grant::Grant;
+pub use crate::grant::{Grant, PermissionSetContents};
 use crate::time::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -107,6 +107,34 @@ pub struct Approval {
     /// The approver explicitly accepted the security findings listed on the request.
     #[serde(default)]
     pub acknowledged_findings: bool,
+    /// The finding codes the approver named as accepted (`--acknowledge-findings A,B`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledged: Vec<String>,
+}
+
+/// What applies to a request, fixed when it was made: a later run with a wider
+/// environment cannot widen it (a narrower one still narrows).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Terms {
+    /// Who may approve or reject.
+    pub approvers: Vec<String>,
+    pub max_ttl_secs: u64,
+    /// How long it may wait for a decision, and once approved for an attach.
+    pub pending_timeout_secs: u64,
+    /// Services the policy may use; absent = all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_services: Option<Vec<String>>,
+}
+
+/// Who receives the access when it is not (only) the requester: the Identity Center user,
+/// or the owner an IAM principal's tags name. Approvers who are the beneficiary are
+/// refused as the requester is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Beneficiary {
+    /// User names and emails by which the beneficiary is known.
+    pub identities: Vec<String>,
+    /// Where they were read: `identitystore`, `iam-tag:aws-jit:owner`, `iam-tag:email`.
+    pub source: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -191,6 +219,30 @@ pub struct Request {
     /// What `reconcile` last found changed in AWS behind an active grant's back.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<Drift>,
+    /// Recorded when the request is made (absent on records of earlier versions, which
+    /// fall back to the environment of the process acting on them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms: Option<Terms>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beneficiary: Option<Beneficiary>,
+    /// For an existing permission set: what it granted when requested (hashed as the
+    /// policy is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_set_contents: Option<PermissionSetContents>,
+}
+
+/// The hash of a policy, or else of a permission set's contents.
+pub fn contents_sha256(
+    policy: Option<&Value>,
+    contents: Option<&PermissionSetContents>,
+) -> Option<String> {
+    match (policy, contents) {
+        (Some(p), _) => Some(crate::digest::policy_sha256(p)),
+        (None, Some(c)) => serde_json::to_value(c)
+            .ok()
+            .map(|v| crate::digest::policy_sha256(&v)),
+        (None, None) => None,
+    }
 }
 
 /// How an active grant differs in AWS from what was attached.
@@ -241,6 +293,9 @@ pub struct NewRequest {
     pub policy_notes: Vec<String>,
     pub findings: Vec<crate::policy::Finding>,
     pub quorum: usize,
+    pub terms: Option<Terms>,
+    pub beneficiary: Option<Beneficiary>,
+    pub permission_set_contents: Option<PermissionSetContents>,
     pub now: Timestamp,
 }
 
@@ -255,7 +310,7 @@ impl Request {
             purpose: n.purpose,
             ttl_secs: n.ttl.as_secs(),
             target: n.target,
-            policy_sha256: n.policy.as_ref().map(crate::digest::policy_sha256),
+            policy_sha256: contents_sha256(n.policy.as_ref(), n.permission_set_contents.as_ref()),
             policy: n.policy,
             policy_name: n.policy_name,
             policy_source: n.policy_source,
@@ -274,6 +329,9 @@ impl Request {
             removal: None,
             last_error: None,
             drift: vec![],
+            terms: n.terms,
+            beneficiary: n.beneficiary,
+            permission_set_contents: n.permission_set_contents,
         }
     }
 
@@ -281,15 +339,60 @@ impl Request {
         Duration::from_secs(self.ttl_secs)
     }
 
-    /// The hash of the policy as stored now: what an approval or attach must match.
+    /// The hash of what is granted, as stored now (the policy, or what an existing
+    /// permission set held when requested): what an approval or attach must match.
     pub fn current_sha256(&self) -> Option<String> {
-        self.policy.as_ref().map(crate::digest::policy_sha256)
+        contents_sha256(self.policy.as_ref(), self.permission_set_contents.as_ref())
     }
 
     /// Distinct approvals needed: the quorum fixed at request time, raised (never
     /// lowered) by the approving process's own setting.
     pub fn quorum_needed(&self, configured: usize) -> usize {
         self.quorum.max(configured).max(1)
+    }
+
+    /// Who may review: the approvers recorded on the request, narrowed to the acting
+    /// process's APPROVAL_LIST when that is set. Records without terms use the process's.
+    pub fn approvers_now(&self, configured: &[String]) -> Vec<String> {
+        match &self.terms {
+            None => configured.to_vec(),
+            Some(t) if configured.is_empty() => t.approvers.clone(),
+            Some(t) => t
+                .approvers
+                .iter()
+                .filter(|a| configured.iter().any(|c| rules::same_person(a, c)))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The longest TTL that applies now: the recorded maximum, or a lower one configured.
+    pub fn max_ttl_now(&self, configured: Duration) -> Duration {
+        match &self.terms {
+            Some(t) => configured.min(Duration::from_secs(t.max_ttl_secs)),
+            None => configured,
+        }
+    }
+
+    /// How long a decision or an attach may wait: recorded, or shorter if configured.
+    pub fn pending_timeout_now(&self, configured: Duration) -> Duration {
+        match &self.terms {
+            Some(t) => configured.min(Duration::from_secs(t.pending_timeout_secs)),
+            None => configured,
+        }
+    }
+
+    /// The finding codes an approval must name.
+    pub fn security_codes(&self) -> Vec<String> {
+        let mut codes: Vec<String> = self
+            .findings
+            .iter()
+            .filter(|f| f.severity == crate::policy::Severity::Security)
+            .map(|f| f.code.to_string())
+            .collect();
+        codes.sort();
+        codes.dedup();
+        codes
     }
 
     /// Score in the expiry index, derived from the state so index and record cannot

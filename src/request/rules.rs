@@ -5,9 +5,31 @@ use std::time::Duration;
 
 use super::{Request, RuleError};
 
-/// Two ways of writing the same person (emails compare case-insensitively).
+/// Two ways of writing the same person (emails compare case-insensitively). Used where
+/// a match grants something (membership of an approver list): exact, never looser.
 pub fn same_person(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+/// Could `a` and `b` be the same person? Used where a match refuses something (reviewing
+/// one's own request or one's own access), so it errs towards yes: case, surrounding space
+/// and a `+tag` in the local part (one mailbox for many addresses) are ignored, and a bare
+/// user name (`admin`, as Identity Center may know someone) matches the local part of an
+/// email (`admin@example.com`).
+pub fn maybe_same_person(a: &str, b: &str) -> bool {
+    fn mailbox(s: &str) -> (String, Option<String>) {
+        let s = s.trim().to_ascii_lowercase();
+        match s.split_once('@') {
+            Some((local, domain)) => (
+                local.split('+').next().unwrap_or(local).to_string(),
+                Some(domain.to_string()),
+            ),
+            None => (s.split('+').next().unwrap_or(&s).to_string(), None),
+        }
+    }
+    let (la, da) = mailbox(a);
+    let (lb, db) = mailbox(b);
+    !la.is_empty() && la == lb && (da == db || da.is_none() || db.is_none())
 }
 
 /// A TTL above the maximum allowed.
@@ -27,41 +49,94 @@ pub fn check_ttl(ttl: Duration, max: Duration) -> Result<(), TtlTooLong> {
     }
 }
 
-/// The rules every reviewer (approve or reject) must pass.
+/// The rules every reviewer (approve or reject) must pass: never the requester, never the
+/// beneficiary, and listed among the approvers that apply to this request.
 pub(super) fn check_reviewer(
     cur: &Request,
     reviewer: &str,
-    approvers: &[String],
+    configured: &[String],
 ) -> Result<(), RuleError> {
-    if same_person(reviewer, &cur.requester) {
+    if maybe_same_person(reviewer, &cur.requester) {
         return Err(RuleError::NotAuthorised(format!(
             "{reviewer} requested {} and cannot review their own request; ask another approver",
             cur.id
         )));
     }
+    if let Some(b) = &cur.beneficiary {
+        if let Some(who) = b.identities.iter().find(|i| maybe_same_person(reviewer, i)) {
+            return Err(RuleError::NotAuthorised(format!(
+                "{reviewer} would receive the access of {} (as {who}, from {}) and cannot review it; ask another approver",
+                cur.id, b.source
+            )));
+        }
+    }
+    let approvers = cur.approvers_now(configured);
     if approvers.is_empty() {
         return Err(RuleError::NotAuthorised(
-            "no approvers are configured: set APPROVAL_LIST to a comma-separated list of emails"
+            "no approvers apply to this request: set APPROVAL_LIST to a comma-separated list of emails"
                 .into(),
         ));
     }
     if !approvers.iter().any(|a| same_person(a, reviewer)) {
         return Err(RuleError::NotAuthorised(format!(
-            "{reviewer} is not in APPROVAL_LIST and cannot review requests"
+            "{reviewer} is not among the approvers of {} (APPROVAL_LIST when it was made) and cannot review it",
+            cur.id
         )));
     }
     Ok(())
 }
 
+/// An approval must name every security finding of the request, and nothing else.
+pub(super) fn check_acknowledged(cur: &Request, named: &[String]) -> Result<(), RuleError> {
+    let present = cur.security_codes();
+    let missing: Vec<&String> = present
+        .iter()
+        .filter(|c| !named.iter().any(|n| n.trim().eq_ignore_ascii_case(c)))
+        .collect();
+    let extra: Vec<&String> = named
+        .iter()
+        .filter(|n| !present.iter().any(|c| n.trim().eq_ignore_ascii_case(c)))
+        .collect();
+    if !extra.is_empty() {
+        return Err(RuleError::Invalid(format!(
+            "{} {} not among the security findings of {} ({})",
+            join(&extra),
+            if extra.len() == 1 { "is" } else { "are" },
+            cur.id,
+            if present.is_empty() {
+                "it has none".to_string()
+            } else {
+                present.join(", ")
+            }
+        )));
+    }
+    if !missing.is_empty() {
+        return Err(RuleError::NotAuthorised(format!(
+            "request {} has security findings that need an explicit acknowledgement: {} (see `aws-jit status {}`)",
+            cur.id,
+            join(&missing),
+            cur.id
+        )));
+    }
+    Ok(())
+}
+
+fn join(v: &[&String]) -> String {
+    v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+}
+
 /// Revocation: by the requester or an approver.
-pub fn check_revoker(cur: &Request, by: &str, approvers: &[String]) -> Result<(), RuleError> {
+pub fn check_revoker(cur: &Request, by: &str, configured: &[String]) -> Result<(), RuleError> {
     let is_requester = same_person(by, &cur.requester);
-    let is_approver = approvers.iter().any(|a| same_person(a, by));
+    let is_approver = cur
+        .approvers_now(configured)
+        .iter()
+        .any(|a| same_person(a, by));
     if is_requester || is_approver {
         Ok(())
     } else {
         Err(RuleError::NotAuthorised(format!(
-            "{by} is neither the requester of {} nor in APPROVAL_LIST and cannot revoke it",
+            "{by} is neither the requester of {} nor one of its approvers and cannot revoke it",
             cur.id
         )))
     }
@@ -82,5 +157,28 @@ pub(super) fn check_policy_hash(
             "the policy of {} {refusal}",
             cur.id
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusing_matches_err_towards_the_same_person() {
+        assert!(maybe_same_person("Admin@Example.com ", "admin@example.com"));
+        assert!(maybe_same_person(
+            "admin+jit@example.com",
+            "admin@example.com"
+        ));
+        assert!(maybe_same_person("admin", "admin@example.com"));
+        assert!(!maybe_same_person(
+            "admin@example.com",
+            "admin@other.example"
+        ));
+        assert!(!maybe_same_person("ad@example.com", "admin@example.com"));
+        assert!(!maybe_same_person("", "@example.com"));
+        // Granting matches stay exact.
+        assert!(!same_person("boss+x@example.com", "boss@example.com"));
     }
 }

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use super::rules::{check_policy_hash, check_reviewer, check_revoker, same_person};
+use super::rules::{
+    check_acknowledged, check_policy_hash, check_reviewer, check_revoker, same_person,
+};
 use super::{
     actors, Approval, AuditAction, AuditEntry, Claim, Decision, Drift, EventKind, Grant, Removal,
     RemovalReason, Request, RuleError, State, Transition,
@@ -74,7 +76,9 @@ pub fn created(req: &Request) -> Transition {
 pub struct ApproveInput<'a> {
     pub approver: &'a str,
     pub comment: Option<String>,
-    pub acknowledge_findings: bool,
+    /// The security finding codes the approver accepts, by name.
+    pub acknowledge: &'a [String],
+    /// The approving process's APPROVAL_LIST: it can narrow the recorded approvers.
     pub approvers: &'a [String],
     /// The approving process's JIT_APPROVAL_QUORUM: it can raise the recorded quorum.
     pub quorum: usize,
@@ -106,13 +110,7 @@ pub fn approve(
             cur.id
         )));
     }
-    if crate::policy::needs_ack(&cur.findings) && !input.acknowledge_findings {
-        return Err(RuleError::NotAuthorised(format!(
-            "request {} has security findings (see `aws-jit status {}`); approve with \
-             --acknowledge-findings to accept them explicitly",
-            cur.id, cur.id
-        )));
-    }
+    check_acknowledged(cur, input.acknowledge)?;
     check_policy_hash(
         cur,
         cur.policy_sha256.as_ref(),
@@ -120,11 +118,16 @@ pub fn approve(
          it was changed in the store and cannot be approved",
     )?;
     let complete = cur.approvals.len() + 1 >= quorum;
-    let ack = input.acknowledge_findings && crate::policy::needs_ack(&cur.findings);
+    let acknowledged = cur.security_codes();
+    let ack = !acknowledged.is_empty();
+    let noted = format!(
+        "security findings acknowledged: {}",
+        acknowledged.join(", ")
+    );
     let reason = match (&input.comment, ack) {
-        (Some(c), true) => Some(format!("{c} [security findings acknowledged]")),
+        (Some(c), true) => Some(format!("{c} [{noted}]")),
         (Some(c), false) => Some(c.clone()),
-        (None, true) => Some("security findings acknowledged".into()),
+        (None, true) => Some(noted),
         (None, false) => None,
     };
     let (action, events) = if complete {
@@ -145,6 +148,7 @@ pub fn approve(
                 at: now,
                 comment: input.comment.clone(),
                 acknowledged_findings: ack,
+                acknowledged,
             });
             if complete {
                 n.state = State::Approved;
@@ -709,6 +713,9 @@ mod tests {
             policy_notes: vec![],
             findings: vec![],
             quorum: 1,
+            terms: None,
+            beneficiary: None,
+            permission_set_contents: None,
             now: Timestamp(1_000_000),
         })
     }
@@ -732,7 +739,7 @@ mod tests {
             ApproveInput {
                 approver: who,
                 comment: None,
-                acknowledge_findings: false,
+                acknowledge: &[],
                 approvers: &approvers(),
                 quorum: 1,
             },

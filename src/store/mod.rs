@@ -164,7 +164,9 @@ pub fn holds(r: &Request) -> bool {
 
 pub fn open(config: &Config) -> anyhow::Result<Box<dyn Store>> {
     Ok(match &config.backend {
-        Backend::Redis { url } => Box::new(redis::RedisStore::connect(url, &config.key_prefix)?),
+        Backend::Redis(settings) => {
+            Box::new(redis::RedisStore::connect(settings, &config.key_prefix)?)
+        }
         Backend::Local { path } => Box::new(local::LocalStore::open(path)?),
     })
 }

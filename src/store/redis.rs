@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::{
     decode, decode_audit, encode, holder_key, holds, OutboxItem, Store, StoreError, StoreResult,
 };
+use crate::config::{redact_url, RedisSettings};
 use crate::request::{AuditEntry, Request, Transition};
 use crate::time::Timestamp;
 
@@ -58,21 +59,19 @@ fn unreachable(e: redis::RedisError) -> StoreError {
 }
 
 impl RedisStore {
-    pub fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        let redacted = redact(url);
-        let client = redis::Client::open(url).map_err(|e| {
-            crate::error::JitError::invalid(
-                "BACKEND_URL",
-                format!("`{redacted}` is not a valid Redis URL: {e}"),
-            )
-        })?;
-        let conn = client
-            .get_connection_with_timeout(Duration::from_secs(5))
-            .map_err(|e| {
-                crate::error::JitError::Backend(format!(
-                    "cannot reach Redis at {redacted}: {e}; check BACKEND_URL/BACKEND_PORT/BACKEND_PASS and that the server is up"
-                ))
-            })?;
+    /// A plain URL with everything in it (tests, tools).
+    pub fn connect_url(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        let settings = RedisSettings {
+            url: url.to_string(),
+            user: None,
+            pass: None,
+            tls_ca: None,
+        };
+        Self::connect(&settings, prefix)
+    }
+
+    pub(crate) fn connect(settings: &RedisSettings, prefix: &str) -> anyhow::Result<Self> {
+        let conn = open(settings)?;
         conn.set_read_timeout(Some(Duration::from_secs(10)))
             .map_err(unreachable)?;
         conn.set_write_timeout(Some(Duration::from_secs(10)))
@@ -88,12 +87,92 @@ impl RedisStore {
     }
 }
 
-/// Hide the password when a URL is shown in an error.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
-        _ => url.to_string(),
+/// Connect (and authenticate): BACKEND_USER/BACKEND_PASS apply when the URL carries no
+/// password; `rediss://` verifies the server against the system roots or BACKEND_TLS_CA.
+fn open(settings: &RedisSettings) -> anyhow::Result<Connection> {
+    use redis::IntoConnectionInfo;
+    let shown = redact_url(&settings.url);
+    let invalid = |e: redis::RedisError| {
+        crate::error::JitError::invalid(
+            "BACKEND_URL",
+            format!("`{shown}` is not a valid Redis URL: {e}"),
+        )
+    };
+    let info = settings
+        .url
+        .as_str()
+        .into_connection_info()
+        .map_err(invalid)?;
+    let mut auth = info.redis_settings().clone();
+    if auth.password().is_none() {
+        if let Some(pass) = &settings.pass {
+            auth = auth.set_password(pass);
+            if let Some(user) = &settings.user {
+                auth = auth.set_username(user);
+            }
+        }
     }
+    let info = info.set_redis_settings(auth);
+    let client = if settings.tls() {
+        // One crypto provider for the whole process; a second call is a no-op.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let root_cert = match &settings.tls_ca {
+            Some(path) => Some(std::fs::read(path).map_err(|e| {
+                crate::error::JitError::invalid(
+                    "BACKEND_TLS_CA",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?),
+            None => None,
+        };
+        redis::Client::build_with_tls(
+            info,
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert,
+            },
+        )
+        .map_err(|e| {
+            crate::error::JitError::invalid(
+                "BACKEND_TLS_CA",
+                format!("cannot use it as the CA for {shown}: {e}"),
+            )
+        })?
+    } else {
+        redis::Client::open(info).map_err(invalid)?
+    };
+    client
+        .get_connection_with_timeout(Duration::from_secs(5))
+        // A PING now, so a refused password is reported as such, with the hint.
+        .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c).map(|_| c))
+        .map_err(|e| {
+            let hint = if settings.tls() && is_certificate_error(&e) {
+                match &settings.tls_ca {
+                    Some(ca) => format!(
+                        "; the server's TLS certificate is not signed by the CA in BACKEND_TLS_CA ({}) or does not name the host",
+                        ca.display()
+                    ),
+                    None => "; the server's TLS certificate is not trusted by the system roots: set BACKEND_TLS_CA to the PEM file of the CA that signed it".into(),
+                }
+            } else {
+                "; check BACKEND_URL/BACKEND_PORT/BACKEND_USER/BACKEND_PASS and that the server is up".into()
+            };
+            crate::error::JitError::Backend(format!("cannot reach Redis at {shown}: {e}{hint}"))
+                .into()
+        })
+}
+
+fn is_certificate_error(e: &redis::RedisError) -> bool {
+    let text = format!("{e:?} {e}").to_ascii_lowercase();
+    [
+        "certificate",
+        "unknownissuer",
+        "invalid peer",
+        "notvalidforname",
+        "badsignature",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
 }
 
 fn score(t: Option<Timestamp>) -> String {
@@ -306,17 +385,5 @@ impl Store for RedisStore {
         }
         pipe.query::<()>(&mut *self.conn.borrow_mut())
             .map_err(unreachable)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(
-            super::redact("redis://:secret@h:6379/0"),
-            "redis://***@h:6379/0"
-        );
-        assert_eq!(super::redact("redis://h:6379"), "redis://h:6379");
     }
 }

@@ -209,13 +209,41 @@ impl Jit {
         }
     }
 
-    /// `request` for an IAM user with a small S3 read policy; returns the id.
+    /// `request` for an IAM user (made in the emulator if missing: `request` reads it)
+    /// with a small S3 read policy; returns the id.
     pub fn request_user(&self, user: &str, extra: &[&str]) -> String {
+        Iam::new().ensure_user(user);
         self.request()
             .flag("--iam-user", user)
             .s3_read()
             .args(extra)
             .id()
+    }
+
+    /// The security finding codes of a request: what an approval must name.
+    pub fn security_codes(&self, id: &str) -> Vec<String> {
+        let rec = self.record(id);
+        let mut codes: Vec<String> = rec["request"]["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["severity"] == "security")
+            .filter_map(|f| f["code"].as_str().map(str::to_string))
+            .collect();
+        codes.sort();
+        codes.dedup();
+        codes
+    }
+
+    /// Approve as `approver`, naming every security finding of the request (as an
+    /// approver does after reading them); must succeed.
+    pub fn approve_accepting_findings(&self, id: &str, approver: &str) {
+        let codes = self.security_codes(id).join(",");
+        let mut args = vec!["approve", id, "--approver", approver];
+        if !codes.is_empty() {
+            args.extend(["--acknowledge-findings", &codes]);
+        }
+        self.run(&args).ok();
     }
 
     /// Approve (as APPROVER) and attach; both must succeed.
@@ -342,6 +370,27 @@ impl Iam {
             .block_on(self.client.create_user().user_name(&name).send())
             .expect("CreateUser");
         name
+    }
+
+    /// The user `name`, made if it does not exist yet.
+    pub fn ensure_user(&self, name: &str) {
+        let exists = self
+            .rt
+            .block_on(self.client.get_user().user_name(name).send())
+            .is_ok();
+        if !exists {
+            // Another test may make it at the same moment; either way it exists after.
+            let _ = self
+                .rt
+                .block_on(self.client.create_user().user_name(name).send());
+        }
+    }
+
+    /// Delete a user that has nothing attached (a target that vanished after the request).
+    pub fn delete_user(&self, name: &str) {
+        self.rt
+            .block_on(self.client.delete_user().user_name(name).send())
+            .expect("DeleteUser");
     }
 
     pub fn create_role(&self) -> String {

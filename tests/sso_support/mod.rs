@@ -107,6 +107,34 @@ impl Sso {
         (name, arn)
     }
 
+    /// Attach an IAM managed policy (by ARN) to a permission set, as an administrator would.
+    pub fn attach_managed(&self, ps_arn: &str, policy_arn: &str) {
+        self.rt
+            .block_on(
+                self.admin
+                    .attach_managed_policy_to_permission_set()
+                    .instance_arn(&self.instance_arn)
+                    .permission_set_arn(ps_arn)
+                    .managed_policy_arn(policy_arn)
+                    .send(),
+            )
+            .expect("AttachManagedPolicyToPermissionSet");
+    }
+
+    /// Put an inline policy on a permission set.
+    pub fn put_inline(&self, ps_arn: &str, doc: &Value) {
+        self.rt
+            .block_on(
+                self.admin
+                    .put_inline_policy_to_permission_set()
+                    .instance_arn(&self.instance_arn)
+                    .permission_set_arn(ps_arn)
+                    .inline_policy(doc.to_string())
+                    .send(),
+            )
+            .expect("PutInlinePolicyToPermissionSet");
+    }
+
     /// User principal ids assigned this permission set in this account.
     pub fn assigned_users(&self, account: &str, ps_arn: &str) -> Vec<String> {
         let out = self

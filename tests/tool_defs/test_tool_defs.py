@@ -481,9 +481,11 @@ def test_exact_argv_examples(tools, sandbox, shell):
     }) == ["request", "--purpose=debug", "--iam-user=bob", "--service=s3",
            "--actions=GetObject,ListBucket", "--resources=arn:aws:s3:::b,arn:aws:s3:::b/*"]
     assert ex("aws_jit_approve", {
-        "request_id": "--approver=evil", "comment": "`id`", "acknowledge_findings": "True",
-    }) == ["approve", "--comment=`id`", "--acknowledge-findings", "--", "--approver=evil"]
-    assert ex("aws_jit_approve", {"request_id": "jit-1", "acknowledge_findings": "false"}) == ["approve", "--", "jit-1"]
+        "request_id": "--approver=evil", "comment": "`id`",
+        "acknowledge_findings": "passrole-escalation,resource-star",
+    }) == ["approve", "--comment=`id`", "--acknowledge-findings=passrole-escalation,resource-star",
+           "--", "--approver=evil"]
+    assert ex("aws_jit_approve", {"request_id": "jit-1", "acknowledge_findings": ""}) == ["approve", "--", "jit-1"]
     assert ex("aws_jit_reject", {"request_id": "jit-1", "reason": "no\nticket; $(id)"}) == \
         ["reject", "--reason=no\nticket; $(id)", "--", "jit-1"]
     assert ex("aws_jit_attach", {"request_id": "jit-1"}) == ["attach", "--", "jit-1"]
@@ -688,6 +690,22 @@ def test_tool_scripts_drive_the_real_binary(tools, sandbox):
     state = sandbox.root / "state"
     state.mkdir()
     base = {"BACKEND_URL": "", "JIT_STATE_DIR": str(state), "APPROVAL_LIST": "boss@example.com"}
+    # `request` reads the target from AWS (its owner, for the beneficiary rule): the
+    # emulator `make test` starts, with the user and role made here.
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    assert endpoint, "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto_server)"
+    aws = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
+    base.update(aws)
+    import boto3
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    suffix = hashlib.sha256(str(state).encode()).hexdigest()[:10]
+    bob, ops = f"bob-{suffix}", f"ops-{suffix}"
+    iam.create_user(UserName=bob)
+    iam.create_role(RoleName=ops, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}))
 
     def tool(name, args, user):
         run = sandbox.run(tools[name], args, env=dict(base, KUBIYA_USER_EMAIL=user))
@@ -706,7 +724,7 @@ def test_tool_scripts_drive_the_real_binary(tools, sandbox):
     hostile = hostile_values(sandbox.canary)
     purpose = "\n".join(hostile[:8])
     out = tool("aws_jit_request_access", {
-        "purpose": purpose, "ttl": "1h", "iam_user": "bob", "service": "s3",
+        "purpose": purpose, "ttl": "1h", "iam_user": bob, "service": "s3",
         "actions": "GetObject,ListBucket", "resources": "arn:aws:s3:::team-logs,arn:aws:s3:::team-logs/*",
         "policy_description": "", "permission_set_name": "",
     }, "alice@example.com")
@@ -717,13 +735,13 @@ def test_tool_scripts_drive_the_real_binary(tools, sandbox):
     assert req["state"] == "pending"
 
     comment = "; ".join(hostile[8:16])
-    tool("aws_jit_approve", {"request_id": rid, "comment": comment, "acknowledge_findings": "false"},
+    tool("aws_jit_approve", {"request_id": rid, "comment": comment, "acknowledge_findings": ""},
          "boss@example.com")
     req = show(rid)
     assert req["state"] == "approved"
     assert [(a["by"], a["comment"]) for a in req["approvals"]] == [("boss@example.com", comment)]
 
-    out = tool("aws_jit_request_access", {"purpose": "second", "iam_role": "ops", "service": "s3",
+    out = tool("aws_jit_request_access", {"purpose": "second", "iam_role": ops, "service": "s3",
                                           "access": "list", "resources": "arn:aws:s3:::team-logs"}, "alice@example.com")
     rid2 = re.search(r"jit-[0-9a-z]+", out).group(0)
     reason = "\n".join(hostile[16:-1])  # (the last payload is ""; the binary trims whitespace)

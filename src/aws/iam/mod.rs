@@ -7,11 +7,14 @@ use aws_sdk_iam::Client;
 mod owned;
 
 use super::{
-    classify, is_code, retry_later, AttachEnv, AttachFailure, Backoff, GrantError, Grantor, Owned,
-    Removed,
+    classify, is_code, retry_later, AttachEnv, AttachFailure, Backoff, GrantError, Grantor,
+    Inspection, Owned, Removed,
 };
 use crate::grant::{Grant, GrantDetails, Holders, IamDetails};
-use crate::request::{Request, Target};
+use crate::request::{Beneficiary, Request, Target};
+
+/// Tags on an IAM user or role that name the person it belongs to, most specific first.
+pub const OWNER_TAGS: &[&str] = &["aws-jit:owner", "email"];
 
 pub const PATH: &str = "/jit/";
 pub const TAG_REQUEST: &str = "aws-jit:request-id";
@@ -55,6 +58,23 @@ impl IamGrantor {
 }
 
 impl Grantor for IamGrantor {
+    /// The principal must exist; its owner tag, when present, names the beneficiary.
+    async fn inspect(&self, target: &Target) -> Result<Inspection, GrantError> {
+        let tags = self.principal_tags(&Principal::of(target)?).await?;
+        let beneficiary = OWNER_TAGS.iter().find_map(|key| {
+            tags.iter()
+                .find(|(k, v)| k.eq_ignore_ascii_case(key) && !v.trim().is_empty())
+                .map(|(_, v)| Beneficiary {
+                    identities: vec![v.trim().to_string()],
+                    source: format!("iam-tag:{key}"),
+                })
+        });
+        Ok(Inspection {
+            beneficiary,
+            contents: None,
+        })
+    }
+
     async fn attach(&self, r: &Request, env: &AttachEnv<'_>) -> Result<Grant, AttachFailure> {
         let policy = r.policy.as_ref().ok_or_else(|| {
             AttachFailure::before(GrantError::refused(format!(
@@ -62,7 +82,7 @@ impl Grantor for IamGrantor {
                 r.id
             )))
         })?;
-        let principal = Principal::of(r).map_err(AttachFailure::before)?;
+        let principal = Principal::of(&r.target).map_err(AttachFailure::before)?;
         // Fail before creating anything when the principal does not exist.
         self.check_exists(&principal)
             .await
@@ -115,7 +135,7 @@ impl Grantor for IamGrantor {
                 None => return Ok(Removed::all()),
             },
         };
-        let principal = Principal::of(r).ok().map(|p| p.tag());
+        let principal = Principal::of(&r.target).ok().map(|p| p.tag());
         self.remove_policy(&arn, principal.as_deref()).await
     }
 
@@ -139,8 +159,8 @@ enum Principal<'a> {
 }
 
 impl<'a> Principal<'a> {
-    fn of(r: &'a Request) -> Result<Self, GrantError> {
-        match &r.target {
+    fn of(target: &'a Target) -> Result<Self, GrantError> {
+        match target {
             Target::IamUser { name } => Ok(Principal::User(name)),
             Target::IamRole { name } => Ok(Principal::Role(name)),
             Target::Sso { .. } => Err(GrantError::refused("not an IAM target")),
@@ -157,6 +177,39 @@ impl<'a> Principal<'a> {
 }
 
 impl IamGrantor {
+    /// The tags of a user or role; NotFound when it does not exist.
+    async fn principal_tags(&self, p: &Principal<'_>) -> Result<Vec<(String, String)>, GrantError> {
+        let pairs = |t: &[Tag]| -> Vec<(String, String)> {
+            t.iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect()
+        };
+        match *p {
+            Principal::User(name) => self
+                .client
+                .list_user_tags()
+                .user_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map(|t| pairs(&t))
+                .map_err(|e| classify(&format!("IAM user {name}"), e)),
+            Principal::Role(name) => self
+                .client
+                .list_role_tags()
+                .role_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map(|t| pairs(&t))
+                .map_err(|e| classify(&format!("IAM role {name}"), e)),
+        }
+    }
+
     async fn check_exists(&self, p: &Principal<'_>) -> Result<(), GrantError> {
         match *p {
             Principal::User(name) => self
@@ -456,6 +509,60 @@ impl IamGrantor {
             .map(|t| (t.key().to_string(), t.value().to_string()))
             .collect())
     }
+}
+
+/// The default version of an IAM policy (customer- or AWS-managed), parsed.
+pub(crate) async fn read_policy(
+    client: &Client,
+    arn: &str,
+) -> Result<serde_json::Value, GrantError> {
+    let policy = client
+        .get_policy()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| classify(&format!("GetPolicy {arn}"), e))?;
+    let version = policy
+        .policy()
+        .and_then(|p| p.default_version_id())
+        .ok_or_else(|| GrantError::backend(format!("GetPolicy {arn}: no default version")))?
+        .to_string();
+    let out = client
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(&version)
+        .send()
+        .await
+        .map_err(|e| classify(&format!("GetPolicyVersion {arn} {version}"), e))?;
+    let text = out
+        .policy_version()
+        .and_then(|v| v.document())
+        .ok_or_else(|| GrantError::backend(format!("GetPolicyVersion {arn}: no document")))?;
+    // IAM returns the document URL-encoded (RFC 3986).
+    let decoded = percent_decode(text);
+    serde_json::from_str(&decoded)
+        .map_err(|e| GrantError::backend(format!("policy {arn} is not JSON: {e}")))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn not_found_is_empty(e: GrantError) -> Result<Vec<(String, String)>, GrantError> {

@@ -128,11 +128,13 @@ impl SsoGrantor {
             .collect();
         match matches.as_slice() {
             [one] => Ok(one.clone()),
-            // Refused rather than NotFound: NotFound reads as "request ... not found".
-            [] => Err(GrantError::refused(format!(
-                "no Identity Center user has the user name or email `{who}` in identity store {store_id}; \
-                 check --sso-user"
-            ))),
+            [] => Err(GrantError::NotFound {
+                what: format!(
+                    "no Identity Center user has the user name or email `{who}` in identity store {store_id}; \
+                     check --sso-user"
+                ),
+                source: None,
+            }),
             several => Err(GrantError::refused(format!(
                 "{} Identity Center users have the email `{who}` ({}); give the user name with --sso-user instead",
                 several.len(),

@@ -11,6 +11,7 @@
 //! asynchronous in AWS: each is polled to a terminal state with backoff, and a FAILED
 //! status is an error carrying AWS's failure reason, never a success.
 
+mod contents;
 mod lookup;
 mod naming;
 mod ops;
@@ -24,8 +25,8 @@ use naming::{description_for, owned_by, TAG_REQUEST};
 pub use naming::{permission_set_name, session_duration, MAX_PERMISSION_SET_NAME};
 
 use super::{
-    classify, is_code, retry_later, AttachEnv, AttachFailure, Backoff, GrantError, Grantor, Owned,
-    Removed,
+    classify, is_code, retry_later, AttachEnv, AttachFailure, Backoff, GrantError, Grantor,
+    Inspection, Owned, Removed,
 };
 use crate::grant::{Grant, GrantDetails, Holder, Holders, SsoDetails, SsoKind};
 use crate::request::{Request, Target};
@@ -82,6 +83,8 @@ enum Removal {
 pub struct SsoGrantor {
     admin: aws_sdk_ssoadmin::Client,
     store: aws_sdk_identitystore::Client,
+    /// Reads the IAM policies an existing permission set attaches.
+    iam: aws_sdk_iam::Client,
     settings: SsoSettings,
 }
 
@@ -90,6 +93,7 @@ impl SsoGrantor {
         SsoGrantor {
             admin: aws_sdk_ssoadmin::Client::new(sdk),
             store: aws_sdk_identitystore::Client::new(sdk),
+            iam: aws_sdk_iam::Client::new(sdk),
             settings,
         }
     }
@@ -116,6 +120,29 @@ fn certain(e: &GrantError) -> bool {
 }
 
 impl Grantor for SsoGrantor {
+    /// The user must exist (their user name and emails are the beneficiary); an existing
+    /// permission set must exist, and is read whole.
+    async fn inspect(&self, target: &Target) -> Result<Inspection, GrantError> {
+        let Target::Sso {
+            user,
+            account_id,
+            permission_set,
+        } = target
+        else {
+            return Err(GrantError::refused("not an Identity Center target"));
+        };
+        let (instance_arn, store_id) = self.instance().await?;
+        let beneficiary = Some(self.beneficiary(&store_id, user).await?);
+        let contents = match permission_set {
+            Some(ps) => Some(self.contents(&instance_arn, account_id, ps).await?),
+            None => None,
+        };
+        Ok(Inspection {
+            beneficiary,
+            contents,
+        })
+    }
+
     async fn attach(&self, r: &Request, env: &AttachEnv<'_>) -> Result<Grant, AttachFailure> {
         let before = AttachFailure::before;
         let Target::Sso {
@@ -158,11 +185,18 @@ impl Grantor for SsoGrantor {
         };
         match permission_set {
             Some(ps) => {
+                // The ARN read when the request was made: one Describe instead of a
+                // search through every permission set of the instance.
+                let by = r
+                    .permission_set_contents
+                    .as_ref()
+                    .map(|c| c.arn.as_str())
+                    .unwrap_or(ps);
                 let decided = recorded.filter(|rd| !rd.permission_set_arn.is_empty());
                 let (arn, name) = match &decided {
                     Some(rd) => (rd.permission_set_arn.clone(), rd.permission_set_name.clone()),
                     None => self
-                        .find_permission_set(&d.instance_arn, ps)
+                        .find_permission_set(&d.instance_arn, by)
                         .await
                         .map_err(before)?
                         .ok_or_else(|| before(GrantError::refused(format!(

@@ -1,0 +1,268 @@
+//! Who may approve what, against real redis-server and moto_server: never the requester
+//! nor the beneficiary (whatever case, spacing or +tag they write), existing permission
+//! sets judged by what they grant and attached only while unchanged, stale approvals dying
+//! without the sweep, acknowledgements that name findings, and the settings a request was
+//! made under that a later, wider environment cannot widen.
+
+mod common;
+mod sso_support;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+use sso_support::Sso;
+
+const ACCOUNT: &str = "111122223333";
+
+fn sso_jit() -> Jit {
+    let mut j = Jit::new(Backend::Redis);
+    j.set("JIT_SSO_POLL_INTERVAL", "20ms")
+        .set("JIT_SSO_POLL_TIMEOUT", "20s");
+    j
+}
+
+const S3_POLICY: &[&str] = &[
+    "--service",
+    "s3",
+    "--actions",
+    "GetObject",
+    "--resources",
+    "arn:aws:s3:::team-logs/*",
+];
+
+#[test]
+fn the_beneficiary_of_an_identity_center_grant_cannot_approve_it() {
+    let sso = Sso::new();
+    // The approver's own Identity Center user, requested by someone else.
+    let (user_name, _) = sso.create_user(APPROVER2);
+    let mut j = sso_jit();
+    j.set(
+        "APPROVAL_LIST",
+        &format!("{APPROVER},{APPROVER2},LEAD+jit@Example.com, lead@EXAMPLE.com "),
+    );
+    let id = j
+        .request()
+        .flag("--sso-user", &user_name)
+        .flag("--account-id", ACCOUNT)
+        .args(S3_POLICY)
+        .id();
+    let rec = j.record(&id)["request"].clone();
+    let identities = rec["beneficiary"]["identities"].to_string();
+    assert!(
+        identities.contains(&user_name) && identities.contains(APPROVER2),
+        "{rec}"
+    );
+    // The requester asked for someone else: recorded and shown.
+    let shown = j.run(&["status", &id]).ok().stdout;
+    assert!(
+        shown.contains("beneficiary") && shown.contains(APPROVER2),
+        "{shown}"
+    );
+    for who in [
+        APPROVER2,
+        "LEAD@example.com",
+        " lead@example.com",
+        "lead+jit@example.com",
+    ] {
+        let r = j.run(&["approve", &id, "--approver", who]).code(5);
+        assert!(r.stderr.contains("would receive"), "{who}: {}", r.stderr);
+        j.run(&["reject", &id, "--approver", who, "--reason", "mine"])
+            .code(5);
+    }
+    assert_eq!(j.state(&id), "pending");
+    j.run(&["approve", &id, "--approver", APPROVER]).ok();
+    assert_eq!(j.state(&id), "approved");
+}
+
+#[test]
+fn the_owner_an_iam_user_is_tagged_with_cannot_approve_its_grant() {
+    let iam = Iam::new();
+    let j = Jit::new(Backend::Local);
+    for tag in ["aws-jit:owner", "email"] {
+        let user = iam.create_user();
+        iam.rt
+            .block_on(
+                iam.client
+                    .tag_user()
+                    .user_name(&user)
+                    .tags(
+                        aws_sdk_iam::types::Tag::builder()
+                            .key(tag)
+                            .value("Boss@Example.com")
+                            .build()
+                            .expect("tag"),
+                    )
+                    .send(),
+            )
+            .expect("TagUser");
+        let id = j.request_user(&user, &[]);
+        assert_eq!(
+            j.record(&id)["request"]["beneficiary"]["source"],
+            format!("iam-tag:{tag}")
+        );
+        let r = j.run(&["approve", &id, "--approver", APPROVER]).code(5);
+        assert!(r.stderr.contains("would receive"), "{}", r.stderr);
+        j.run(&["approve", &id, "--approver", APPROVER2]).ok();
+    }
+    // Without an owner tag there is no beneficiary to refuse: the requester rule stands.
+    let user = iam.create_user();
+    let id = j.request_user(&user, &[]);
+    assert!(j.record(&id)["request"]["beneficiary"].is_null());
+    j.run(&["approve", &id, "--approver", REQUESTER]).code(5);
+}
+
+#[test]
+fn an_unknown_iam_target_is_refused_when_requested() {
+    let j = Jit::new(Backend::Local);
+    let r = j
+        .request()
+        .flag("--iam-user", &unique("nobody"))
+        .s3_read()
+        .run()
+        .code(3);
+    assert!(r.stderr.contains("IAM user"), "{}", r.stderr);
+    let r = j
+        .request()
+        .flag("--iam-role", &unique("norole"))
+        .s3_read()
+        .run()
+        .code(3);
+    assert!(r.stderr.contains("IAM role"), "{}", r.stderr);
+}
+
+#[test]
+fn identities_with_look_alike_characters_are_refused() {
+    let j = Jit::new(Backend::Local);
+    let id = j.request_user("alice", &[]);
+    // Cyrillic "о" in boss: not the listed approver, and not ASCII at all.
+    let r = j
+        .run(&["approve", &id, "--approver", "b\u{43e}ss@example.com"])
+        .code(2);
+    assert!(r.stderr.contains("--approver"), "{}", r.stderr);
+    j.request()
+        .flag("--iam-user", "alice")
+        .flag("--requester", "d\u{435}v@example.com")
+        .s3_read()
+        .run()
+        .code(2);
+}
+
+#[test]
+fn an_existing_permission_set_is_judged_by_what_it_grants_and_attached_only_unchanged() {
+    let sso = Sso::new();
+    let (user, user_id) = sso.create_user(&format!("{}@example.com", unique("e")));
+    let (ps_name, ps) = sso.create_permission_set();
+    sso.attach_managed(&ps, "arn:aws:iam::aws:policy/AdministratorAccess");
+    sso.put_inline(
+        &ps,
+        &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+    );
+    let j = sso_jit();
+    let id = j
+        .request()
+        .flag("--sso-user", &user)
+        .flag("--account-id", ACCOUNT)
+        .flag("--permission-set", &ps_name)
+        .id();
+    let codes = j.security_codes(&id);
+    assert!(
+        codes.contains(&"broad-managed-policy".to_string())
+            && codes.contains(&"full-wildcard".to_string()),
+        "{codes:?}"
+    );
+    let rec = j.record(&id)["request"].clone();
+    assert_eq!(rec["permission_set_contents"]["arn"], ps);
+    assert!(rec["policy_sha256"].is_string(), "the contents are hashed");
+    // No acknowledgement, no approval.
+    j.run(&["approve", &id, "--approver", APPROVER]).code(5);
+    j.approve_accepting_findings(&id, APPROVER);
+    // The permission set changes after approval: attach refuses.
+    sso.put_inline(
+        &ps,
+        &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}),
+    );
+    let r = j.run(&["attach", &id]).code(5);
+    assert!(
+        r.stderr.contains("no longer grants what was approved"),
+        "{}",
+        r.stderr
+    );
+    assert!(!sso.assigned_users(ACCOUNT, &ps).contains(&user_id));
+
+    // Unchanged since approval: attached.
+    let (ps_name, ps) = sso.create_permission_set();
+    sso.attach_managed(&ps, "arn:aws:iam::aws:policy/ReadOnlyAccess");
+    let id = j
+        .request()
+        .flag("--sso-user", &user)
+        .flag("--account-id", ACCOUNT)
+        .flag("--permission-set", &ps_name)
+        .id();
+    assert!(
+        !j.security_codes(&id)
+            .contains(&"broad-managed-policy".to_string()),
+        "ReadOnlyAccess is not an administrator policy"
+    );
+    j.approve_accepting_findings(&id, APPROVER);
+    j.run(&["attach", &id]).ok();
+    assert_eq!(sso.assigned_users(ACCOUNT, &ps), vec![user_id]);
+}
+
+#[test]
+fn stale_requests_and_approvals_die_without_the_sweep() {
+    let mut j = Jit::new(Backend::Redis);
+    j.set("JIT_PENDING_TIMEOUT", "1s");
+    let pending = j.request_user("alice", &[]);
+    let approved = j.request_user("alice", &[]);
+    j.run(&["approve", &approved, "--approver", APPROVER]).ok();
+    std::thread::sleep(Duration::from_millis(2200));
+    // Nobody ran `expire`: approve and attach refuse by themselves, and say why.
+    let r = j
+        .run(&["approve", &pending, "--approver", APPROVER])
+        .code(4);
+    assert!(r.stderr.contains("timed out"), "{}", r.stderr);
+    assert_eq!(j.state(&pending), "timed_out");
+    let r = j.run(&["attach", &approved]).code(4);
+    assert!(r.stderr.contains("timed out"), "{}", r.stderr);
+    assert_eq!(j.state(&approved), "timed_out");
+    let timeline = j.record(&approved)["timeline"].to_string();
+    assert!(timeline.contains("time_out"), "{timeline}");
+    // A wider JIT_PENDING_TIMEOUT later does not bring a request back from the dead, nor
+    // stretch the one recorded on a new request.
+    j.set("JIT_PENDING_TIMEOUT", "1s");
+    let fresh = j.request_user("alice", &[]);
+    std::thread::sleep(Duration::from_millis(2200));
+    j.set("JIT_PENDING_TIMEOUT", "24h");
+    j.run(&["approve", &fresh, "--approver", APPROVER]).code(4);
+}
+
+#[test]
+fn a_wider_environment_later_does_not_widen_what_applies() {
+    let mut j = Jit::new(Backend::Local);
+    j.set("APPROVAL_LIST", APPROVER);
+    let id = j.request_user("alice", &[]);
+    // mallory added to the list after the request was made: not an approver of it.
+    j.set("APPROVAL_LIST", &format!("{APPROVER},mallory@example.com"));
+    let r = j
+        .run(&["approve", &id, "--approver", "mallory@example.com"])
+        .code(5);
+    assert!(r.stderr.contains("not among the approvers"), "{}", r.stderr);
+    // A narrower list still narrows: boss removed, boss refused.
+    j.set("APPROVAL_LIST", "mallory@example.com");
+    j.run(&["approve", &id, "--approver", APPROVER]).code(5);
+    // ALLOWED_SERVICES set later narrows too.
+    j.set("APPROVAL_LIST", APPROVER)
+        .set("ALLOWED_SERVICES", "ec2");
+    let r = j.run(&["approve", &id, "--approver", APPROVER]).code(5);
+    assert!(r.stderr.contains("ALLOWED_SERVICES"), "{}", r.stderr);
+    j.unset("ALLOWED_SERVICES");
+    j.run(&["approve", &id, "--approver", APPROVER]).ok();
+    // The recorded maximum TTL holds at attach, whatever this process allows.
+    let rec = j.record(&id)["request"].clone();
+    assert_eq!(rec["terms"]["approvers"], json!([APPROVER]));
+    assert_eq!(rec["terms"]["max_ttl_secs"], 24 * 3600);
+    j.set("JIT_MAX_DURATION", "1h").set("JIT_DEFAULT_TTL", "1h");
+    let r = j.run(&["attach", &id]).code(5);
+    assert!(r.stderr.contains("maximum"), "{}", r.stderr);
+}
