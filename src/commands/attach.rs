@@ -43,6 +43,8 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Outcome {
             JitError::NotAuthorised(format!("{}: {e}; it cannot be attached", cur.id)).into(),
         );
     }
+    // AWS settings are checked before anything is claimed.
+    let aws = ctx.aws()?;
     // Intent first: the expiry lands in the store before AWS is touched.
     let claim = request::Claim {
         by: &by,
@@ -59,24 +61,19 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Outcome {
         .into());
     };
     let held = Held::new(ctx, claimed.clone(), &by);
-    let result = match ctx.aws() {
-        Err(e) => Err(AttachFailure::before(crate::aws::GrantError::backend(
-            format!("{e:#}"),
-        ))),
-        Ok(aws) => match aws.grantor(&claimed.target) {
-            Err(e) => Err(AttachFailure::before(e)),
-            Ok(grantor) => {
-                let holders = LiveHolders {
-                    store: ctx.store.as_ref(),
-                    request: &claimed,
-                };
-                let env = AttachEnv {
-                    holders: &holders,
-                    progress: &held,
-                };
-                aws.block_on(held.working(grantor.attach(&claimed, &env)))
-            }
-        },
+    let result = match aws.grantor(&claimed.target) {
+        Err(e) => Err(AttachFailure::before(e)),
+        Ok(grantor) => {
+            let holders = LiveHolders {
+                store: ctx.store.as_ref(),
+                request: &claimed,
+            };
+            let env = AttachEnv {
+                holders: &holders,
+                progress: &held,
+            };
+            aws.block_on(held.working(grantor.attach(&claimed, &env)))
+        }
     };
     match result {
         Ok(grant) => succeeded(ctx, &held, &claimed, grant),
@@ -86,7 +83,7 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Outcome {
 
 fn succeeded(ctx: &Ctx, held: &Held<'_>, claimed: &Request, grant: Grant) -> Outcome {
     let by = held.by().to_string();
-    let done = held.commit(10, |cur, c| {
+    let done = held.commit(6, |cur, c| {
         if cur.revoke_pending() {
             request::honour_revoke(cur, c, Some(grant.clone()))
         } else {
@@ -122,7 +119,7 @@ fn failed(ctx: &Ctx, held: &Held<'_>, claimed: &Request, f: AttachFailure) -> Ou
     // Something may exist in AWS from this attempt, or from an earlier one that recorded
     // what it made: the grant stays `attaching` (indexed) rather than going back.
     let acted = acted || claimed.grant.is_some();
-    let recorded = held.commit(10, |cur, c| {
+    let recorded = held.commit(6, |cur, c| {
         if cur.revoke_pending() {
             request::honour_revoke(cur, c, partial.clone())
         } else if acted {
