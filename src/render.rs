@@ -95,6 +95,11 @@ pub fn request(r: &Request, timeline: &[AuditEntry]) -> String {
     if let Some(e) = &r.last_error {
         line("last error", e.clone());
     }
+    // What `reconcile` found changed in AWS (a detached or deleted policy, an assignment
+    // removed by hand).
+    for d in &r.drift {
+        line("drift", format!("{}: {}", d.kind.as_str(), d.detail));
+    }
     if let Some(p) = &r.policy {
         out.push_str("policy:\n");
         let pretty = serde_json::to_string_pretty(p).unwrap_or_default();

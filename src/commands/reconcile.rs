@@ -329,7 +329,7 @@ fn drift_of(aws: &crate::aws::Aws, r: &Request, owned: &[Owned]) -> anyhow::Resu
                 }),
                 Some(o) => {
                     document(o, &mut out);
-                    if !o.attached_to.contains(&assignment) {
+                    if !o.attached_to.contains(&assignment) && !aws.block_on(aws.sso_assigned(d))? {
                         out.push(Drift {
                             kind: DriftKind::AssignmentDeleted,
                             detail: format!(

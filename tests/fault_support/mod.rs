@@ -219,3 +219,152 @@ impl AccountIam {
             .is_ok()
     }
 }
+
+/// Identity Center through a proxy: the test's own account's instance and identity store.
+pub struct AccountSso {
+    pub rt: tokio::runtime::Runtime,
+    pub admin: aws_sdk_ssoadmin::Client,
+    pub store: aws_sdk_identitystore::Client,
+    pub instance_arn: String,
+    pub store_id: String,
+}
+
+impl AccountSso {
+    pub fn new(proxy: &FaultProxy) -> AccountSso {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let conf = proxy.sdk(&rt);
+        let admin = aws_sdk_ssoadmin::Client::new(&conf);
+        let store = aws_sdk_identitystore::Client::new(&conf);
+        let out = rt
+            .block_on(admin.list_instances().send())
+            .expect("ListInstances");
+        let inst = out.instances().first().expect("an instance");
+        let instance_arn = inst.instance_arn().expect("arn").to_string();
+        let store_id = inst.identity_store_id().expect("store").to_string();
+        AccountSso {
+            rt,
+            admin,
+            store,
+            instance_arn,
+            store_id,
+        }
+    }
+
+    /// (user name, user id) of a new user with this email.
+    pub fn create_user(&self, email: &str) -> (String, String) {
+        let name = crate::common::unique("sso");
+        let out = self
+            .rt
+            .block_on(
+                self.store
+                    .create_user()
+                    .identity_store_id(&self.store_id)
+                    .user_name(&name)
+                    .display_name(&name)
+                    .name(
+                        aws_sdk_identitystore::types::Name::builder()
+                            .given_name("Col")
+                            .family_name("League")
+                            .build(),
+                    )
+                    .emails(
+                        aws_sdk_identitystore::types::Email::builder()
+                            .value(email)
+                            .primary(true)
+                            .build(),
+                    )
+                    .send(),
+            )
+            .expect("CreateUser");
+        (name, out.user_id().to_string())
+    }
+
+    /// (name, arn) of a permission set an administrator made.
+    pub fn create_permission_set(&self) -> (String, String) {
+        let name: String = crate::common::unique("ps").chars().take(32).collect();
+        let out = self
+            .rt
+            .block_on(
+                self.admin
+                    .create_permission_set()
+                    .instance_arn(&self.instance_arn)
+                    .name(&name)
+                    .description("standing permission set")
+                    .session_duration("PT4H")
+                    .send(),
+            )
+            .expect("CreatePermissionSet");
+        let arn = out
+            .permission_set()
+            .and_then(|p| p.permission_set_arn())
+            .expect("arn")
+            .to_string();
+        (name, arn)
+    }
+
+    /// An administrator's own assignment (standing access).
+    pub fn assign(&self, account: &str, ps_arn: &str, user_id: &str) {
+        self.rt
+            .block_on(
+                self.admin
+                    .create_account_assignment()
+                    .instance_arn(&self.instance_arn)
+                    .target_type(aws_sdk_ssoadmin::types::TargetType::AwsAccount)
+                    .target_id(account)
+                    .permission_set_arn(ps_arn)
+                    .principal_type(aws_sdk_ssoadmin::types::PrincipalType::User)
+                    .principal_id(user_id)
+                    .send(),
+            )
+            .expect("CreateAccountAssignment");
+    }
+
+    pub fn unassign(&self, account: &str, ps_arn: &str, user_id: &str) {
+        self.rt
+            .block_on(
+                self.admin
+                    .delete_account_assignment()
+                    .instance_arn(&self.instance_arn)
+                    .target_type(aws_sdk_ssoadmin::types::TargetType::AwsAccount)
+                    .target_id(account)
+                    .permission_set_arn(ps_arn)
+                    .principal_type(aws_sdk_ssoadmin::types::PrincipalType::User)
+                    .principal_id(user_id)
+                    .send(),
+            )
+            .expect("DeleteAccountAssignment");
+    }
+
+    pub fn assigned_users(&self, account: &str, ps_arn: &str) -> Vec<String> {
+        let out = self
+            .rt
+            .block_on(
+                self.admin
+                    .list_account_assignments()
+                    .instance_arn(&self.instance_arn)
+                    .account_id(account)
+                    .permission_set_arn(ps_arn)
+                    .send(),
+            )
+            .expect("ListAccountAssignments");
+        out.account_assignments()
+            .iter()
+            .filter_map(|a| a.principal_id().map(str::to_string))
+            .collect()
+    }
+
+    pub fn exists(&self, ps_arn: &str) -> bool {
+        self.rt
+            .block_on(
+                self.admin
+                    .describe_permission_set()
+                    .instance_arn(&self.instance_arn)
+                    .permission_set_arn(ps_arn)
+                    .send(),
+            )
+            .is_ok()
+    }
+}

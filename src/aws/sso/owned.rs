@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 
-use super::naming::owned_by;
+use super::naming::{account_in, owned_by};
 use super::SsoGrantor;
 use crate::aws::backoff::patiently;
 use crate::aws::{classify, concurrent, Backoff, GrantError, Owned, OwnedKind, Removed};
@@ -93,7 +93,7 @@ async fn describe(
     let Some(request_id) = request_of(ps.description()) else {
         return Ok(None);
     };
-    let accounts: Vec<String> = patiently(backoff, || async {
+    let mut accounts: Vec<String> = patiently(backoff, || async {
         g.with_retry(|| {
             g.admin
                 .list_accounts_for_provisioned_permission_set()
@@ -108,6 +108,12 @@ async fn describe(
         .map_err(|e| classify("ListAccountsForProvisionedPermissionSet", e))
     })
     .await?;
+    // The account the request named, in case listing the provisioned accounts falls short.
+    if let Some(a) = ps.description().and_then(account_in) {
+        if !accounts.contains(&a) {
+            accounts.push(a);
+        }
+    }
     let mut attached_to = Vec::new();
     for account in accounts {
         let d = details(instance, &arn, &account);
