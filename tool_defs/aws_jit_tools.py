@@ -74,6 +74,9 @@ ENV = [
     "JIT_ACCOUNT_ID",
     "JIT_KEY_PREFIX",
     "JIT_LEASE",
+    "JIT_EXPIRE_CONCURRENCY",
+    "AWS_MAX_ATTEMPTS",
+    "AWS_RETRY_MODE",
     # policy generation with a model (HF_TOKEN is a secret, below)
     "JIT_MODEL_URL",
     "JIT_MODEL",
@@ -311,6 +314,17 @@ TOOLS = [
             Spec("dry_run", "true to report what would be removed without changing anything.",
                  kind="switch", flag="dry-run"),
         ],
+    },
+    {
+        "name": "aws_jit_reconcile",
+        "subcommand": "reconcile",
+        "description": (
+            "Scheduled backstop: compare AWS with the store, remove what aws-jit made that no "
+            "live grant tracks (older than 10 minutes), report drift of active grants. Run hourly."
+        ),
+        # No arguments at all, on purpose: from the chat, `--older-than 0s` would let anyone
+        # remove what an attach in flight just made. Admins run it by hand for other settings.
+        "args": [],
     },
 ]
 

@@ -41,6 +41,7 @@ EXPECTED_TOOLS = {
     "aws_jit_revoke": "revoke",
     "aws_jit_cancel": "cancel",
     "aws_jit_expire": "expire",
+    "aws_jit_reconcile": "reconcile",
 }
 # Variable names of the original Kubiya teammate that must survive as arguments.
 ORIGINAL_ARG_NAMES = {"purpose", "ttl", "policy_description", "permission_set_name", "policy_name", "request_id"}
@@ -503,6 +504,10 @@ def test_exact_argv_examples(tools, sandbox, shell):
     # stray `at` variable in the environment never reaches the binary.
     assert "at" not in {a.name for a in tools["aws_jit_expire"].args}
     assert ex("aws_jit_expire", {"at": "2099-01-01T00:00:00Z"}) == ["expire"]
+    # Nor can they make reconcile remove what an attach in flight just made: no arguments.
+    assert tools["aws_jit_reconcile"].args == []
+    assert ex("aws_jit_reconcile", {}) == ["reconcile"]
+    assert ex("aws_jit_reconcile", {"older_than": "0s", "dry_run": "false"}) == ["reconcile"]
 
 
 @pytest.mark.parametrize("tool_name,args,missing", [
