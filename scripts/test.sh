@@ -4,6 +4,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 ensure_redis
 ensure_venv
+export JIT_TEST_PYTHON="$VENV/bin/python"  # parliament + cloudsplaining for tests/policy_differential.rs
 start_redis
 start_moto
 log "cargo test"

@@ -74,6 +74,8 @@ pub struct Config {
     /// Signs each webhook body (header `X-Aws-Jit-Signature: sha256=<hex HMAC>`).
     pub webhook_secret: Option<String>,
     pub slack_channel: String,
+    /// JIT_STATE_KEY: authenticates every stored record and audit entry (see store::seal).
+    pub state_key: Option<String>,
     pub allowed_services: Option<Vec<String>>,
     pub caller: Option<String>,
 }
@@ -145,7 +147,22 @@ pub const VARIABLES: &[&str] = &[
     "IDENTITY_STORE_ID",
     "JIT_SSO_POLL_TIMEOUT",
     "JIT_SSO_POLL_INTERVAL",
+    "JIT_STATE_KEY",
 ];
+
+/// JIT_STATE_KEY shorter than this is refused: the MACs are only as strong as the key.
+pub const MIN_STATE_KEY_CHARS: usize = 16;
+
+fn state_key() -> Result<Option<String>, JitError> {
+    let min = MIN_STATE_KEY_CHARS;
+    match var(&["JIT_STATE_KEY"]) {
+        Some(k) if k.chars().count() < min => Err(JitError::invalid(
+            "JIT_STATE_KEY",
+            format!("is shorter than {min} characters; use a long random secret (e.g. openssl rand -hex 32)"),
+        )),
+        other => Ok(other),
+    }
+}
 
 fn check_utf8() -> Result<(), JitError> {
     for name in VARIABLES {
@@ -231,6 +248,7 @@ impl Config {
             webhook_timeout: duration_var(&["JIT_WEBHOOK_TIMEOUT"], Duration::from_secs(5))?,
             webhook_secret: var(&["JIT_WEBHOOK_SECRET"]),
             slack_channel: var(&["APPROVAL_SLACK_CHANNEL"]).unwrap_or_default(),
+            state_key: state_key()?,
             allowed_services: var(&["ALLOWED_SERVICES", "allowed_services"])
                 .map(|v| split_list(&v)),
             caller: var(&["KUBIYA_USER_EMAIL"]),

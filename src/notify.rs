@@ -64,6 +64,9 @@ pub fn slack_text(kind: EventKind, r: &Request) -> String {
     t
 }
 
+/// The outbox entries for a transition's events: each body as the exact text that will be
+/// POSTed, with its signature computed now (JIT_WEBHOOK_SECRET), so whoever can write to
+/// the outbox without the secret cannot get a body signed on delivery.
 pub fn bodies(kinds: &[EventKind], r: &Request, config: &Config) -> Vec<Value> {
     if config.webhook.is_none() {
         // Nothing to deliver to: queueing would only grow the outbox forever.
@@ -71,8 +74,92 @@ pub fn bodies(kinds: &[EventKind], r: &Request, config: &Config) -> Vec<Value> {
     }
     kinds
         .iter()
-        .map(|k| event_body(*k, r, config, &crate::ids::new_id("evt")))
+        .map(|k| {
+            envelope(
+                &event_body(*k, r, config, &crate::ids::new_id("evt")),
+                config,
+            )
+        })
         .collect()
+}
+
+/// The outbox entry for a body not built from a record (a `reconciled` event for a request
+/// the store no longer knows), signed now like every other; none without a webhook.
+pub fn queued(body: &Value, config: &Config) -> Vec<Value> {
+    match config.webhook {
+        Some(_) => vec![envelope(body, config)],
+        None => Vec::new(),
+    }
+}
+
+fn envelope(body: &Value, config: &Config) -> Value {
+    let raw = body.to_string();
+    let signature = config.webhook_secret.as_ref().map(|s| sign(s, &raw));
+    json!({"raw": raw, "signature": signature})
+}
+
+fn sign(secret: &str, raw: &str) -> String {
+    format!(
+        "sha256={}",
+        crate::digest::hmac_sha256_hex(secret.as_bytes(), raw.as_bytes())
+    )
+}
+
+/// What to POST for an outbox entry: its text and signature, or why it is not sent. An
+/// entry that was not signed when queued is refused while a secret is set: the deliverer
+/// never signs what it finds in the store.
+fn unpack(item: &Value, config: &Config) -> Result<(String, Option<String>), &'static str> {
+    let (raw, signature) = match (
+        item.get("raw").and_then(Value::as_str),
+        item.get("signature"),
+    ) {
+        (Some(raw), sig) => (
+            raw.to_string(),
+            sig.and_then(Value::as_str).map(str::to_string),
+        ),
+        // An entry from a version that queued bare bodies.
+        (None, _) => (item.to_string(), None),
+    };
+    match (&config.webhook_secret, &signature) {
+        (Some(_), None) => Err("it was not signed when it was queued"),
+        (Some(secret), Some(sig)) if *sig != sign(secret, &raw) => {
+            Err("its signature does not match (signed with another secret, or forged)")
+        }
+        _ => Ok((raw, signature)),
+    }
+}
+
+/// A `tamper` event, POSTed now rather than queued: the store it would be queued in is the
+/// one that was written to. Best effort; a failure is a warning.
+pub fn tamper(config: &Config, request_id: &str, why: &str) {
+    let Some(url) = config.webhook.as_deref() else {
+        return;
+    };
+    let body = json!({
+        "event": "tamper",
+        "event_id": crate::ids::new_id("evt"),
+        "request_id": request_id,
+        "error": why,
+        "communication": {"destination": config.slack_channel, "method": "Slack"},
+        "text": format!(
+            "*tamper*: request {} failed verification and is not acted on: {}",
+            crate::text::slack(request_id),
+            crate::text::slack(why)
+        ),
+    });
+    let raw = body.to_string();
+    let signature = config.webhook_secret.as_ref().map(|s| sign(s, &raw));
+    let sent = reqwest::blocking::Client::builder()
+        .timeout(config.webhook_timeout)
+        .build()
+        .map_err(|e| e.without_url().to_string())
+        .map(|client| post(&client, url, raw, signature));
+    match sent {
+        Ok(Outcome::Delivered) => {}
+        Ok(Outcome::Retry(why) | Outcome::Rejected(why)) | Err(why) => {
+            crate::output::warn(format!("could not send the tamper event: {why}"))
+        }
+    }
 }
 
 /// Carries `sha256=<hex HMAC-SHA256 of the raw body>` when JIT_WEBHOOK_SECRET is set.
@@ -96,13 +183,17 @@ enum Outcome {
     Rejected(String),
 }
 
-fn post(client: &reqwest::blocking::Client, url: &str, config: &Config, body: String) -> Outcome {
+fn post(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    body: String,
+    signature: Option<String>,
+) -> Outcome {
     let mut req = client
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json");
-    if let Some(secret) = &config.webhook_secret {
-        let sig = crate::digest::hmac_sha256_hex(secret.as_bytes(), body.as_bytes());
-        req = req.header(SIGNATURE_HEADER, format!("sha256={sig}"));
+    if let Some(sig) = signature {
+        req = req.header(SIGNATURE_HEADER, sig);
     }
     match req.body(body).send() {
         // The URL often carries a token in its path: never in a message.
@@ -143,7 +234,16 @@ pub fn deliver(store: &dyn Store, config: &Config, owner: &str) -> anyhow::Resul
             .map_err(|e| anyhow::anyhow!("building the webhook client: {}", e.without_url()))?;
         let mut d = Delivery::default();
         for (i, item) in items.iter().enumerate() {
-            match post(&client, url, config, item.body.to_string()) {
+            let (raw, signature) = match unpack(&item.body, config) {
+                Ok(ready) => ready,
+                Err(why) => {
+                    store.outbox_ack(&item.handle)?;
+                    crate::output::warn(format!("dropped an outbox entry: {why}"));
+                    continue;
+                }
+            };
+            let shown: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
+            match post(&client, url, raw, signature) {
                 Outcome::Delivered => {
                     store.outbox_ack(&item.handle)?;
                     d.delivered += 1;
@@ -154,8 +254,8 @@ pub fn deliver(store: &dyn Store, config: &Config, owner: &str) -> anyhow::Resul
                     store.outbox_ack(&item.handle)?;
                     crate::output::warn(format!(
                         "the webhook refused event {} for {} ({why}); dropped, it is in the audit log",
-                        item.body["event"].as_str().unwrap_or("?"),
-                        item.body["request_id"].as_str().unwrap_or("?"),
+                        crate::text::safe(shown["event"].as_str().unwrap_or("?")),
+                        crate::text::safe(shown["request_id"].as_str().unwrap_or("?")),
                     ));
                 }
                 Outcome::Retry(why) => {

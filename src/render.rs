@@ -6,7 +6,18 @@
 
 use crate::policy::Finding;
 use crate::request::{AuditEntry, Request};
+use crate::store::seal::Integrity;
 use crate::text::safe;
+
+/// One line of a listing.
+pub enum Row {
+    Record {
+        record: Box<Request>,
+        integrity: Integrity,
+    },
+    /// A stored record that cannot be decoded: listed, never silently skipped.
+    Unreadable { id: String, error: String },
+}
 
 pub fn findings(list: &[Finding]) -> String {
     list.iter()
@@ -31,10 +42,20 @@ pub fn findings(list: &[Finding]) -> String {
         .join("\n")
 }
 
-pub fn request(r: &Request, timeline: &[AuditEntry]) -> String {
+pub fn request(r: &Request, timeline: &[AuditEntry], integrity: &Integrity) -> String {
     let mut out = String::new();
     let mut line = |k: &str, v: String| out.push_str(&format!("{k:<13} {}\n", safe(&v)));
     line("request", r.id.clone());
+    line(
+        "integrity",
+        match integrity {
+            Integrity::Verified => "verified (JIT_STATE_KEY): the record and its history".into(),
+            Integrity::Unauthenticated => {
+                "unauthenticated: JIT_STATE_KEY is not set, nothing here is verified".into()
+            }
+            Integrity::Failed(why) => format!("UNVERIFIED: {why}; it is not acted on"),
+        },
+    );
     line("state", r.state.to_string());
     line("requester", r.requester.clone());
     if let Some(b) = &r.beneficiary {
@@ -135,7 +156,7 @@ pub fn request(r: &Request, timeline: &[AuditEntry]) -> String {
     out
 }
 
-pub fn list(rows: &[Request]) -> String {
+pub fn list(rows: &[Row], sealed: bool) -> String {
     if rows.is_empty() {
         return "no requests".into();
     }
@@ -143,17 +164,37 @@ pub fn list(rows: &[Request]) -> String {
         "{:<17} {:<10} {:<28} {:<21} {}\n",
         "ID", "STATE", "REQUESTER", "EXPIRES", "TARGET"
     );
-    for r in rows {
-        out.push_str(&format!(
-            "{:<17} {:<10} {:<28} {:<21} {}\n",
-            safe(&r.id),
-            r.state.as_str(),
-            safe(&r.requester),
-            r.expires_at
-                .map(|t| t.to_string())
-                .unwrap_or_else(|| "-".into()),
-            safe(&r.target.describe())
-        ));
+    for row in rows {
+        match row {
+            Row::Record {
+                record: r,
+                integrity,
+            } => {
+                let state = match integrity {
+                    Integrity::Failed(_) => "UNVERIFIED",
+                    _ => r.state.as_str(),
+                };
+                out.push_str(&format!(
+                    "{:<17} {:<10} {:<28} {:<21} {}\n",
+                    safe(&r.id),
+                    state,
+                    safe(&r.requester),
+                    r.expires_at
+                        .map(|t| t.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    safe(&r.target.describe())
+                ));
+            }
+            Row::Unreadable { id, error } => out.push_str(&format!(
+                "{:<17} {:<10} {}\n",
+                safe(id),
+                "UNREADABLE",
+                safe(error)
+            )),
+        }
+    }
+    if !sealed {
+        out.push_str("(records are unauthenticated: JIT_STATE_KEY is not set)\n");
     }
     out
 }

@@ -62,7 +62,9 @@ fn a_slow_attach_keeps_its_claim() {
     let iam = AccountIam::new(&proxy);
     let user = iam.create_user();
     let mut j = jit_via(Backend::Redis, &proxy);
-    j.set("JIT_LEASE", "2s");
+    // Sealed records: every heartbeat is sealed and chained like any other change.
+    j.set("JIT_LEASE", "2s")
+        .set("JIT_STATE_KEY", "faults-state-key");
     let id = approved(&j, &user);
     proxy.rule(json!({"op": "AttachUserPolicy", "action": "delay", "delay_ms": 5000}));
     let attach = spawn(&j, &["attach", &id]);
@@ -134,7 +136,8 @@ fn a_lost_commit_reply_is_resolved_by_reading_the_record() {
     let iam = AccountIam::new(&aws);
     let user = iam.create_user();
     let mut j = jit_via(Backend::Redis, &aws);
-    j.set("BACKEND_URL", &redis.url);
+    j.set("BACKEND_URL", &redis.url)
+        .set("JIT_STATE_KEY", "faults-state-key");
     let id = approved(&j, &user);
     redis
         .rule(json!({"op": "EVALSHA", "contains": "\"state\":\"active\"", "action": "drop_reply"}));

@@ -90,7 +90,8 @@ fn a_crash_then_lost_store_data_leaves_an_orphan_that_reconcile_removes() {
     let user = iam.create_user();
     let hook = Receiver::start();
     let mut j = jit_via(Backend::Local, &proxy);
-    j.set("KUBIYA_JIT_WEBHOOK", &hook.url);
+    j.set("KUBIYA_JIT_WEBHOOK", &hook.url)
+        .set("JIT_STATE_KEY", "reconcile-state-key");
     let id = approved(&j, &user);
     proxy.rule(json!({"op": "AttachUserPolicy", "action": "hang"}));
     let mut attach = j
@@ -195,7 +196,8 @@ fn drift_is_detected_and_a_changed_document_revokes_the_grant() {
     let user = iam.create_user();
     let hook = Receiver::start();
     let mut j = jit_via(Backend::Redis, &proxy);
-    j.set("KUBIYA_JIT_WEBHOOK", &hook.url);
+    j.set("KUBIYA_JIT_WEBHOOK", &hook.url)
+        .set("JIT_STATE_KEY", "reconcile-state-key");
     let ids: Vec<String> = (0..4)
         .map(|_| {
             let id = approved(&j, &user);

@@ -204,7 +204,7 @@ fn indexes_follow_state() {
             .list(10)
             .expect("list")
             .into_iter()
-            .map(|r| r.id)
+            .map(|r| r.expect("readable").id)
             .collect();
         assert_eq!(
             listed,

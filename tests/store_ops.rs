@@ -103,6 +103,7 @@ fn append_audit_adds_an_entry_and_events_without_a_record() {
             from: None,
             to: State::Expired,
             reason: Some("removed an orphan".into()),
+            mac: None,
         };
         s.append_audit(&entry, &[json!({"event": "reconciled"})])
             .expect("append");

@@ -80,13 +80,24 @@ impl<'a> Held<'a> {
 
     /// The record as the store holds it now, trying a few times (and a new connection)
     /// when the store does not answer.
+    /// With JIT_STATE_KEY, a record whose seal fails is an error: never acted on.
     fn reread(&self, tries: u32) -> Result<Option<Request>, anyhow::Error> {
         let id = self.latest.borrow().id.clone();
         let mut wait = Duration::from_millis(100);
         let mut last = None;
         for i in 0..tries.max(1) {
             match self.with_store(|s| s.get(&id)) {
-                Ok(r) => return Ok(r),
+                Ok(Some(r)) => {
+                    if let crate::store::seal::Integrity::Failed(why) = self.ctx.integrity(&r) {
+                        crate::notify::tamper(&self.ctx.config, &id, &why);
+                        return Err(crate::error::JitError::NotAuthorised(format!(
+                            "request {id} failed verification ({why}); it is not acted on"
+                        ))
+                        .into());
+                    }
+                    return Ok(Some(r));
+                }
+                Ok(None) => return Ok(None),
                 Err(e @ StoreError::Corrupt { .. }) => return Err(e.into()),
                 Err(e) => last = Some(e),
             }
@@ -117,10 +128,13 @@ impl<'a> Held<'a> {
                 return Commit::Lost(Some(cur));
             }
             let claim = self.claim();
-            let t = match f(&cur, &claim) {
+            let mut t = match f(&cur, &claim) {
                 Ok(t) => t,
                 Err(e) => return Commit::Refused(e),
             };
+            if let Some(sealer) = &self.ctx.sealer {
+                sealer.seal(&mut t);
+            }
             let events = crate::notify::bodies(&t.events, &t.next, &self.ctx.config);
             let written = self.with_store(|s| s.commit(&t, &events));
             let failure = match written {
@@ -221,7 +235,10 @@ impl Progress for Held<'_> {
 
 /// Commit a claiming transition (attach, removal); a lost reply is resolved by reading
 /// the record again. `Ok(None)`: someone else's change won.
-pub fn claim(ctx: &Ctx, t: Transition) -> Result<Option<Request>, anyhow::Error> {
+pub fn claim(ctx: &Ctx, mut t: Transition) -> Result<Option<Request>, anyhow::Error> {
+    if let Some(sealer) = &ctx.sealer {
+        sealer.seal(&mut t);
+    }
     let events = crate::notify::bodies(&t.events, &t.next, &ctx.config);
     match ctx.store.commit(&t, &events) {
         Ok(()) => Ok(Some(t.next)),

@@ -23,12 +23,15 @@ use crate::config::Config;
 use crate::error::JitError;
 use crate::output::Outcome;
 use crate::request::{Request, RuleError, Transition};
+use crate::store::seal::{Integrity, Sealer};
 use crate::store::Store;
 
 /// What a command needs: configuration, the store, AWS on first use, output mode.
 pub struct Ctx {
     pub config: Config,
     pub store: Box<dyn Store>,
+    /// Present with JIT_STATE_KEY: seals what is committed, verifies what is loaded.
+    pub sealer: Option<Sealer>,
     /// Identifies this process as a lease holder.
     pub owner: String,
     aws: OnceCell<Aws>,
@@ -38,6 +41,7 @@ impl Ctx {
     pub fn new(config: Config) -> Result<Ctx> {
         let store = crate::store::open(&config)?;
         Ok(Ctx {
+            sealer: config.state_key.as_deref().map(Sealer::new),
             config,
             store,
             owner: format!("{}@{}", crate::ids::new_id("run"), std::process::id()),
@@ -53,7 +57,35 @@ impl Ctx {
         Ok(self.aws.get_or_init(|| a))
     }
 
+    /// A record to act on: with JIT_STATE_KEY, only one whose seal and history verify. One that
+    /// fails is never acted on: exit 5, and a `tamper` event goes to the webhook at once.
     pub fn load(&self, id: &str) -> Result<Request> {
+        let r = self.load_unverified(id)?;
+        let integrity = match &self.sealer {
+            Some(s) => s.verify_history(&r, &self.store.audit(id)?),
+            None => Integrity::Unauthenticated,
+        };
+        if let Integrity::Failed(why) = integrity {
+            crate::notify::tamper(&self.config, id, &why);
+            return Err(JitError::NotAuthorised(format!(
+                "request {id} failed verification ({why}); it is not acted on. Someone wrote to \
+                 the store without JIT_STATE_KEY: investigate before anything else"
+            ))
+            .into());
+        }
+        Ok(r)
+    }
+
+    /// What a record's seal says (Unauthenticated without JIT_STATE_KEY).
+    pub fn integrity(&self, r: &Request) -> Integrity {
+        match &self.sealer {
+            Some(s) => s.verify(r),
+            None => Integrity::Unauthenticated,
+        }
+    }
+
+    /// A record as stored, verified or not (`status` shows either).
+    pub fn load_unverified(&self, id: &str) -> Result<Request> {
         if !crate::ids::is_request_id(id) {
             return Err(JitError::invalid(
                 "ID",
@@ -70,7 +102,10 @@ impl Ctx {
     }
 
     /// Commit a transition with its notifications; returns the new record.
-    pub fn commit(&self, t: Transition) -> Result<Request> {
+    pub fn commit(&self, mut t: Transition) -> Result<Request> {
+        if let Some(s) = &self.sealer {
+            s.seal(&mut t);
+        }
         let events = crate::notify::bodies(&t.events, &t.next, &self.config);
         self.store.commit(&t, &events)?;
         Ok(t.next)

@@ -127,8 +127,12 @@ pub fn sweep(ctx: &Ctx, dry_run: bool, older_than: Duration) -> anyhow::Result<S
         let page = ctx.store.due(crate::time::LAST, offset, 500)?;
         offset += page.len();
         for id in &page {
+            // A record that fails its seal (JIT_STATE_KEY) keeps nothing alive: a forged
+            // "active" record must not shield an orphan.
             if let Ok(Some(r)) = ctx.store.get(id) {
-                live.insert(id.clone(), r);
+                if !matches!(ctx.integrity(&r), crate::store::seal::Integrity::Failed(_)) {
+                    live.insert(id.clone(), r);
+                }
             }
         }
         if page.len() < 500 {
@@ -146,10 +150,13 @@ pub fn sweep(ctx: &Ctx, dry_run: bool, older_than: Duration) -> anyhow::Result<S
             ));
             continue;
         };
-        let record = match live.get(&id) {
-            Some(r) => Some(r.clone()),
-            None => ctx.store.get(&id).ok().flatten(),
-        };
+        let record =
+            match live.get(&id) {
+                Some(r) => Some(r.clone()),
+                None => ctx.store.get(&id).ok().flatten().filter(|r| {
+                    !matches!(ctx.integrity(r), crate::store::seal::Integrity::Failed(_))
+                }),
+            };
         if record.as_ref().is_some_and(removal::covered)
             || record.as_ref().is_some_and(|r| r.state == State::Removing)
         {
@@ -231,9 +238,22 @@ pub fn sweep(ctx: &Ctx, dry_run: bool, older_than: Duration) -> anyhow::Result<S
         if dry_run || (found == r.drift && !changed) {
             continue;
         }
+        // Acted on only when it verifies (JIT_STATE_KEY), read afresh.
+        let fresh = match ctx.load(&r.id) {
+            Ok(f) if f.version == r.version => f,
+            Ok(_) => continue,
+            Err(e) => {
+                rep.failed.push(FailedObject {
+                    arn: String::new(),
+                    request_id: Some(r.id.clone()),
+                    error: format!("{e:#}"),
+                });
+                continue;
+            }
+        };
         let recorded = match holder::claim(
             ctx,
-            request::drift_found(r, found, Timestamp::now()).map_err(rule)?,
+            request::drift_found(&fresh, found, Timestamp::now()).map_err(rule)?,
         ) {
             Ok(Some(rec)) => rec,
             // Changed meanwhile (expired, revoked): the next run looks again.
@@ -381,8 +401,9 @@ fn revoke_for_drift(ctx: &Ctx, cur: &Request) -> anyhow::Result<()> {
     }
 }
 
-/// The audit entry (and `reconciled` event) for a removed orphan. The request may be
-/// unknown to the store; its audit log is keyed by the id the object was tagged with.
+/// The audit entry (and `reconciled` event) for a removed orphan. A known request records
+/// it as a transition of its own (sealed, chained, state unchanged); a request the store no
+/// longer knows gets an entry in its audit log, keyed by the id the object was tagged with.
 fn audit(
     ctx: &Ctx,
     id: &str,
@@ -391,41 +412,34 @@ fn audit(
     reason: &str,
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    // An unknown request has no state: the entry says what its access is now (gone).
-    let state = record.map(|r| r.state).unwrap_or(State::Expired);
+    if let Some(r) = record {
+        // A fresh read: the record may have moved on since the listing.
+        let cur = ctx.load(&r.id)?;
+        ctx.commit(request::reconciled(&cur, reason, now))?;
+        return Ok(());
+    }
+    // No state to record: the entry says what the access is now (gone).
     let entry = AuditEntry {
         request_id: id.to_string(),
         at: now,
         by: actors::RECONCILE.to_string(),
         action: AuditAction::Reconcile,
-        from: record.map(|r| r.state),
-        to: state,
+        from: None,
+        to: State::Expired,
         reason: Some(reason.to_string()),
+        mac: None,
     };
-    let events = match (&ctx.config.webhook, record) {
-        (None, _) => vec![],
-        (Some(_), Some(r)) => {
-            let mut body = crate::notify::event_body(
-                EventKind::Reconciled,
-                r,
-                &ctx.config,
-                &crate::ids::new_id("evt"),
-            );
-            body["error"] = json!(reason);
-            body["object"] = json!({"kind": o.kind, "arn": o.arn, "name": o.name});
-            vec![body]
-        }
-        (Some(_), None) => vec![json!({
-            "event": EventKind::Reconciled.as_str(),
-            "event_id": crate::ids::new_id("evt"),
-            "request_id": id,
-            "state": serde_json::Value::Null,
-            "error": reason,
-            "object": {"kind": o.kind, "arn": o.arn, "name": o.name},
-            "communication": {"destination": ctx.config.slack_channel, "method": "Slack"},
-        })],
-    };
-    ctx.store.append_audit(&entry, &events)?;
+    let body = json!({
+        "event": EventKind::Reconciled.as_str(),
+        "event_id": crate::ids::new_id("evt"),
+        "request_id": id,
+        "state": serde_json::Value::Null,
+        "error": reason,
+        "object": {"kind": o.kind, "arn": o.arn, "name": o.name},
+        "communication": {"destination": ctx.config.slack_channel, "method": "Slack"},
+    });
+    ctx.store
+        .append_audit(&entry, &crate::notify::queued(&body, &ctx.config))?;
     Ok(())
 }
 

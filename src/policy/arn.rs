@@ -1,5 +1,6 @@
 //! ARNs: syntax checks, matching a resource ARN (which may hold `*`, `?` and policy
-//! variables) against a catalog ARN template, and filling a template to build an ARN.
+//! variables) against a catalog ARN template, what such a pattern reaches (one named
+//! resource, a prefix, or every resource of the type), and filling a template.
 
 use std::collections::HashSet;
 
@@ -17,12 +18,30 @@ enum RTok {
     Lit(char),
     Star,
     Quest,
+    /// A policy variable (`${aws:username}`): one value per request, unknown here.
+    Var,
 }
 
 /// A compiled catalog ARN template such as `arn:${Partition}:s3:::${BucketName}/${ObjectName}`.
 #[derive(Debug, Clone, Default)]
 pub struct ArnTemplate {
     toks: Vec<TTok>,
+    /// The resource part (after the fifth `:`), compiled on its own for `reach`.
+    rest: Vec<TTok>,
+    has_region: bool,
+    has_account: bool,
+}
+
+/// What a resource pattern reaches within one resource type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reach {
+    /// Every resource of the type (in the accounts and regions the pattern names): the
+    /// pattern is as broad as `"*"` for this type.
+    pub every: bool,
+    /// The account segment is a wildcard where the type has an account.
+    pub any_account: bool,
+    /// The region segment is a wildcard where the type has a region.
+    pub any_region: bool,
 }
 
 const STANDARD_VARS: [&str; 3] = ["Partition", "Region", "Account"];
@@ -30,33 +49,17 @@ const STANDARD_VARS: [&str; 3] = ["Partition", "Region", "Account"];
 impl ArnTemplate {
     /// `stops`: characters the final variable may not contain (see catalog.rs).
     pub fn compile(template: &str, stops: &[char]) -> Self {
-        let mut toks = Vec::new();
-        let mut rest = template;
-        while !rest.is_empty() {
-            if let Some(after) = rest.strip_prefix("${") {
-                if let Some(end) = after.find('}') {
-                    let name = &after[..end];
-                    rest = &after[end + 1..];
-                    let mut excluded = vec![':'];
-                    if STANDARD_VARS.contains(&name) {
-                        excluded.push('/');
-                    }
-                    toks.push(TTok::Var { excluded });
-                    continue;
-                }
-            }
-            let mut chars = rest.chars();
-            if let Some(c) = chars.next() {
-                toks.push(TTok::Lit(c));
-            }
-            rest = chars.as_str();
+        let fields: Vec<&str> = template.splitn(6, ':').collect();
+        let (has_region, has_account, rest) = match fields.as_slice() {
+            [_, _, _, region, account, rest] => (!region.is_empty(), !account.is_empty(), *rest),
+            _ => (false, false, ""),
+        };
+        ArnTemplate {
+            toks: template_tokens(template, stops),
+            rest: template_tokens(rest, stops),
+            has_region,
+            has_account,
         }
-        // The last variable of a template may hold ':' and '/' (paths, qualifiers), except
-        // the separators that would make it another resource type.
-        if let Some(TTok::Var { excluded }) = toks.last_mut() {
-            *excluded = stops.to_vec();
-        }
-        ArnTemplate { toks }
     }
 
     /// Could some concrete ARN match both this template and `resource`?
@@ -65,8 +68,7 @@ impl ArnTemplate {
         if self.toks.is_empty() {
             return false;
         }
-        let r = resource_tokens(resource);
-        if intersects(&r, &self.toks) {
+        if intersects(&resource_tokens(resource), &self.toks) {
             return true;
         }
         // `log-group:name:*` is the documented way to name a log group and its streams.
@@ -74,6 +76,29 @@ impl ArnTemplate {
             return intersects(&resource_tokens(stripped), &self.toks);
         }
         false
+    }
+
+    /// What `resource` reaches within this type; `None` when it matches none of it.
+    /// `every` compares the resource parts (after the fifth `:`): `role/*`, `role*`, `r*`,
+    /// `role/?*` and `*` all reach every role; `role/app-*` reaches a prefix and
+    /// `user/${aws:username}` one user per caller.
+    pub fn reach(&self, resource: &str) -> Option<Reach> {
+        if !self.matches(resource) {
+            return None;
+        }
+        let fields: Vec<&str> = resource.splitn(6, ':').collect();
+        let (region, account, rest) = match fields.as_slice() {
+            [_, _, _, region, account, rest] => (*region, *account, *rest),
+            _ => return None,
+        };
+        let wild = |s: &str| s.contains(['*', '?']);
+        Some(Reach {
+            // A literal resource part names its resource, even the only one of its type
+            // (`hub/default`): "every" needs a wildcard doing the work.
+            every: wild(rest) && covers(&self.rest, &resource_tokens(rest)),
+            any_account: self.has_account && wild(account),
+            any_region: self.has_region && wild(region),
+        })
     }
 
     /// Literal characters of the template (higher is more specific).
@@ -85,6 +110,38 @@ impl ArnTemplate {
     }
 }
 
+/// Tokens of a template: literals, and variables that take one or more characters.
+/// `stops`: characters the final variable may not contain (see catalog.rs).
+fn template_tokens(template: &str, stops: &[char]) -> Vec<TTok> {
+    let mut toks = Vec::new();
+    let mut rest = template;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("${") {
+            if let Some(end) = after.find('}') {
+                let name = &after[..end];
+                rest = &after[end + 1..];
+                let mut excluded = vec![':'];
+                if STANDARD_VARS.contains(&name) {
+                    excluded.push('/');
+                }
+                toks.push(TTok::Var { excluded });
+                continue;
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            toks.push(TTok::Lit(c));
+        }
+        rest = chars.as_str();
+    }
+    // The last variable of a template may hold ':' and '/' (paths, qualifiers), except
+    // the separators that would make it another resource type.
+    if let Some(TTok::Var { excluded }) = toks.last_mut() {
+        *excluded = stops.to_vec();
+    }
+    toks
+}
+
 fn resource_tokens(resource: &str) -> Vec<RTok> {
     let mut out = Vec::new();
     let mut rest = resource;
@@ -92,7 +149,7 @@ fn resource_tokens(resource: &str) -> Vec<RTok> {
         if let Some(after) = rest.strip_prefix("${") {
             if let Some(end) = after.find('}') {
                 rest = &after[end + 1..];
-                out.push(RTok::Star);
+                out.push(RTok::Var);
                 continue;
             }
         }
@@ -109,7 +166,13 @@ fn resource_tokens(resource: &str) -> Vec<RTok> {
 }
 
 /// Search over (resource position, template position, inside-a-variable) states.
+/// A policy variable may hold any value: for "could it match", it is a `*`.
 fn intersects(r: &[RTok], t: &[TTok]) -> bool {
+    let r: Vec<RTok> = r
+        .iter()
+        .map(|x| if *x == RTok::Var { RTok::Star } else { *x })
+        .collect();
+    let r = r.as_slice();
     let mut seen: HashSet<(usize, usize, bool)> = HashSet::new();
     let mut stack = vec![(0usize, 0usize, false)];
     while let Some(state) = stack.pop() {
@@ -154,10 +217,98 @@ fn intersects(r: &[RTok], t: &[TTok]) -> bool {
                     stack.push((i + 1, j, true));
                 }
             }
-            (_, None) => {}
+            (RTok::Var, _) | (_, None) => {}
         }
     }
     false
+}
+
+/// Above this much work (states × pattern length) `covers` gives up and answers
+/// "covers": a pattern too intricate to bound is treated as broad, and hostile input
+/// costs milliseconds, not minutes.
+const COVER_WORK_LIMIT: usize = 2_000_000;
+
+/// Does every string of the template part `t` match the glob `r`?
+///
+/// Walks `t`'s strings while tracking the set of positions `r`'s automaton can be in.
+/// A variable of `t` may produce any character it does not exclude; characters that are
+/// not literals of `r` all behave alike in `r`, so one stand-in represents them. The walk
+/// fails as soon as some string of `t` leaves `r` (empty set, or `r` not at its end).
+fn covers(t: &[TTok], r: &[RTok]) -> bool {
+    let n = r.len();
+    let lits: Vec<char> = {
+        let mut v: Vec<char> = r
+            .iter()
+            .filter_map(|x| match x {
+                RTok::Lit(c) => Some(*c),
+                _ => None,
+            })
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    // A character `r` never names and no template excludes.
+    let fresh = ('\u{E000}'..='\u{F8FF}')
+        .find(|c| !lits.contains(c))
+        .unwrap_or('\u{F8FF}');
+    let close = |set: &mut Vec<bool>| {
+        for p in 0..n {
+            if set[p] && r[p] == RTok::Star {
+                set[p + 1] = true;
+            }
+        }
+    };
+    let step = |set: &[bool], c: char| -> Vec<bool> {
+        let mut out = vec![false; n + 1];
+        for p in (0..n).filter(|&p| set[p]) {
+            match r[p] {
+                RTok::Lit(x) if x == c => out[p + 1] = true,
+                RTok::Quest => out[p + 1] = true,
+                RTok::Star => out[p] = true,
+                _ => {}
+            }
+        }
+        close(&mut out);
+        out
+    };
+    let mut start = vec![false; n + 1];
+    start[0] = true;
+    close(&mut start);
+
+    let mut seen: HashSet<(usize, bool, Vec<bool>)> = HashSet::new();
+    let mut stack = vec![(0usize, false, start)];
+    while let Some((j, in_var, set)) = stack.pop() {
+        if !set.contains(&true) {
+            return false;
+        }
+        if j == t.len() {
+            if !set[n] {
+                return false;
+            }
+            continue;
+        }
+        if !seen.insert((j, in_var, set.clone())) {
+            continue;
+        }
+        if seen.len().saturating_mul(n + 1) > COVER_WORK_LIMIT {
+            return true;
+        }
+        match &t[j] {
+            TTok::Lit(c) => stack.push((j + 1, false, step(&set, *c))),
+            TTok::Var { excluded } => {
+                for &c in lits.iter().chain(std::iter::once(&fresh)) {
+                    if !excluded.contains(&c) {
+                        stack.push((j, true, step(&set, c)));
+                    }
+                }
+                if in_var {
+                    stack.push((j + 1, false, set));
+                }
+            }
+        }
+    }
+    true
 }
 
 /// Syntax check for a resource element: `*`, or `arn:partition:service:region:account:resource`.
@@ -302,6 +453,95 @@ mod tests {
         assert!(role.matches("arn:aws:iam::123456789012:role/path/admin"));
         assert!(role.matches("arn:aws:iam::*:role/*"));
         assert!(!role.matches("arn:aws:iam::123456789012:user/bob"));
+    }
+
+    #[test]
+    fn reach_of_wildcards_in_every_position() {
+        let role = t(
+            "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}",
+            &[],
+        );
+        for every in [
+            "arn:aws:iam::123456789012:role/*",
+            "arn:aws:iam::*:role/**",
+            "arn:aws:iam::123456789012:role*",
+            "arn:aws:iam::123456789012:r*",
+            "arn:aws:iam::123456789012:role/?*",
+            "arn:aws:iam::123456789012:*",
+            "arn:*:*:*:*:*",
+        ] {
+            let r = role.reach(every);
+            assert!(r.is_some_and(|r| r.every), "{every}: {r:?}");
+        }
+        for named in [
+            "arn:aws:iam::123456789012:role/app",
+            "arn:aws:iam::123456789012:role/app-*",
+            "arn:aws:iam::123456789012:role/?",
+            "arn:aws:iam::123456789012:role/${aws:username}",
+            "arn:aws:iam::123456789012:role/${aws:username}*",
+            "arn:aws:iam::*:role/OrganizationAccountAccessRole",
+        ] {
+            let r = role.reach(named);
+            assert!(r.is_some_and(|r| !r.every), "{named}: {r:?}");
+        }
+        let any = role.reach("arn:aws:iam::*:role/app");
+        assert_eq!(
+            any,
+            Some(Reach {
+                every: false,
+                any_account: true,
+                any_region: false
+            })
+        );
+        assert!(role.reach("arn:aws:iam::1:user/*").is_none());
+        // ARNs match case-sensitively: other case matches nothing (resource-mismatch).
+        assert!(role.reach("arn:aws:IAM::123456789012:role/*").is_none());
+        assert!(role.reach("arn:aws:iam::123456789012:ROLE/*").is_none());
+
+        let secret = t(
+            "arn:${Partition}:secretsmanager:${Region}:${Account}:secret:${SecretId}",
+            &[],
+        );
+        let r = secret.reach("arn:aws:secretsmanager:*:*:secret:*");
+        assert!(r.is_some_and(|r| r.every && r.any_account && r.any_region));
+        assert!(secret
+            .reach("arn:aws:secretsmanager:us-east-1:1:secret:prod/db-??????")
+            .is_some_and(|r| !r.every));
+
+        let object = t("arn:${Partition}:s3:::${BucketName}/${ObjectName}", &[]);
+        let bucket = t("arn:${Partition}:s3:::${BucketName}", &['/']);
+        assert!(object.reach("arn:aws:s3:::*/*").is_some_and(|r| r.every));
+        assert!(object.reach("arn:aws:s3:::*").is_some_and(|r| r.every));
+        assert!(bucket.reach("arn:aws:s3:::*").is_some_and(|r| r.every));
+        assert!(object
+            .reach("arn:aws:s3:::my-data/*")
+            .is_some_and(|r| !r.every));
+        assert!(object
+            .reach("arn:aws:s3:::*data/*")
+            .is_some_and(|r| !r.every));
+        assert!(bucket.reach("arn:aws:s3:::my-*").is_some_and(|r| !r.every));
+        // The only resource of its type, named: not a pattern.
+        let hub = t(
+            "arn:${Partition}:securityhub:${Region}:${Account}:hub/default",
+            &[],
+        );
+        assert!(hub
+            .reach("arn:aws:securityhub:us-east-1:123456789012:hub/default")
+            .is_some_and(|r| !r.every));
+        assert!(hub
+            .reach("arn:aws:securityhub:us-east-1:123456789012:hub/*")
+            .is_some_and(|r| r.every));
+    }
+
+    #[test]
+    fn reach_gives_up_broad_on_hostile_patterns() {
+        let role = t(
+            "arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}",
+            &[],
+        );
+        let hostile = format!("arn:aws:iam::1:role/{}", "*a?".repeat(300));
+        // Answers (either way) without running away.
+        assert!(role.reach(&hostile).is_some());
     }
 
     #[test]

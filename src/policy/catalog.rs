@@ -68,6 +68,88 @@ pub struct ResourceType {
     pub name: String,
     pub arn: String,
     pub template: ArnTemplate,
+    /// Condition keys that come with this resource (`aws:ResourceTag/${TagKey}`, ...).
+    /// Slices of the embedded catalog: parsing a service allocates no key strings.
+    pub condition_keys: Vec<&'static str>,
+}
+
+/// The type of a condition key, as the Service Authorization Reference gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    String,
+    Arn,
+    Bool,
+    Numeric,
+    Date,
+    Ip,
+}
+
+/// A condition key a service defines, e.g. `s3:prefix` (String).
+#[derive(Debug)]
+pub struct ConditionKey {
+    /// As documented; may hold a placeholder (`s3:ExistingObjectTag/<key>`,
+    /// `aws:ResourceTag/${TagKey}`) that stands for any non-empty text.
+    pub name: &'static str,
+    pub kind: KeyType,
+    /// `ArrayOf...`: the request may carry several values (use ForAllValues/ForAnyValue).
+    pub multivalued: bool,
+}
+
+impl ConditionKey {
+    fn parse(name: &'static str, kind: &str) -> Self {
+        let (multivalued, base) = match kind.strip_prefix("ArrayOf") {
+            Some(b) => (true, b),
+            None => (false, kind),
+        };
+        let kind = match base.to_ascii_lowercase().as_str() {
+            "arn" => KeyType::Arn,
+            "bool" | "boolean" => KeyType::Bool,
+            "numeric" | "long" | "integer" => KeyType::Numeric,
+            "date" => KeyType::Date,
+            "ipaddress" | "ip" => KeyType::Ip,
+            _ => KeyType::String,
+        };
+        ConditionKey {
+            name,
+            kind,
+            multivalued,
+        }
+    }
+
+    /// Does `key` (from a policy) name this key? Case-insensitive, placeholders match
+    /// any non-empty text.
+    pub fn matches(&self, key: &str) -> bool {
+        key_matches(self.name, key)
+    }
+}
+
+/// `documented` may hold `${Var}`, `<var>` or `tag-key` placeholders (any non-empty text).
+pub fn key_matches(documented: &str, key: &str) -> bool {
+    let mut pattern = String::with_capacity(documented.len());
+    let mut rest = documented;
+    while !rest.is_empty() {
+        let open = [("${", '}'), ("<", '>')].iter().find_map(|(o, c)| {
+            rest.strip_prefix(o)
+                .and_then(|a| a.find(*c).map(|e| (a, e)))
+        });
+        if let Some((after, end)) = open {
+            pattern.push_str("?*");
+            rest = &after[end + 1..];
+            continue;
+        }
+        if let Some(after) = rest.strip_prefix("tag-key") {
+            pattern.push_str("?*");
+            rest = after;
+            continue;
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            // A literal `*` or `?` in a documented key is text, not a wildcard.
+            pattern.push(if c == '*' || c == '?' { '\u{1}' } else { c });
+        }
+        rest = chars.as_str();
+    }
+    glob_match(&pattern.to_ascii_lowercase(), &key.to_ascii_lowercase())
 }
 
 /// One resource type an action accepts.
@@ -93,6 +175,8 @@ pub struct Service {
     pub prefix: String,
     pub name: String,
     pub resources: Vec<ResourceType>,
+    /// Every condition key the service defines, with its type.
+    pub condition_keys: Vec<ConditionKey>,
     pub actions: Vec<Action>,
     by_lower: HashMap<String, usize>,
 }
@@ -125,6 +209,21 @@ impl Service {
             .iter()
             .filter_map(|r| self.resources.get(r.index))
             .collect()
+    }
+
+    /// The service's definition of a condition key, if it has one.
+    pub fn condition_key(&self, key: &str) -> Option<&ConditionKey> {
+        self.condition_keys.iter().find(|k| k.matches(key))
+    }
+
+    /// Is `key` in the request context of `action`: one of its own keys, or a key of a
+    /// resource type it accepts?
+    pub fn action_supports_key(&self, action: &Action, key: &str) -> bool {
+        action.condition_keys.iter().any(|k| key_matches(k, key))
+            || self
+                .action_resource_types(action)
+                .iter()
+                .any(|rt| rt.condition_keys.iter().any(|k| key_matches(k, key)))
     }
 
     /// Does `resource` (an ARN, possibly with wildcards) match any resource type `action` accepts?
@@ -206,11 +305,12 @@ pub fn action(full: &str) -> Option<(&'static Service, &'static Action)> {
     Some((svc, a))
 }
 
-fn parse_service(text: &str) -> Option<Service> {
+fn parse_service(text: &'static str) -> Option<Service> {
     let mut lines = text.lines();
     let header = lines.next()?.strip_prefix('@')?;
     let (prefix, name) = header.split_once('\t').unwrap_or((header, header));
     let mut resources: Vec<ResourceType> = Vec::new();
+    let mut condition_keys: Vec<ConditionKey> = Vec::new();
     let mut raw_actions: Vec<(String, AccessLevel, String, String, String)> = Vec::new();
     for line in lines {
         let mut f = line.split('\t');
@@ -223,7 +323,18 @@ fn parse_service(text: &str) -> Option<Service> {
                     name: n.to_string(),
                     arn: arn.to_string(),
                     template: ArnTemplate::default(),
+                    condition_keys: f
+                        .next()
+                        .unwrap_or("")
+                        .split(',')
+                        .filter(|k| !k.is_empty())
+                        .collect(),
                 });
+            }
+            Some("c") => {
+                if let (Some(n), Some(kind)) = (f.next(), f.next()) {
+                    condition_keys.push(ConditionKey::parse(n, kind));
+                }
             }
             Some("a") => {
                 let (Some(n), Some(level)) = (f.next(), f.next().and_then(AccessLevel::from_code))
@@ -238,29 +349,7 @@ fn parse_service(text: &str) -> Option<Service> {
             _ => {}
         }
     }
-    // Compile templates. A template whose final variable is followed, in another resource
-    // type's template, by more text (bucket → bucket/object, table → table/index) must not
-    // let that variable swallow the separator, or `bucket/*` would look like a bucket.
-    let arns: Vec<String> = resources.iter().map(|r| r.arn.clone()).collect();
-    for r in resources.iter_mut() {
-        let mut stops = Vec::new();
-        for other in &arns {
-            if other.len() > r.arn.len() && other.starts_with(&r.arn) && r.arn.ends_with('}') {
-                if let Some(c) = other[r.arn.len()..].chars().next() {
-                    if !stops.contains(&c) {
-                        stops.push(c);
-                    }
-                }
-            }
-        }
-        r.template = ArnTemplate::compile(&r.arn, &stops);
-    }
-    let split = |s: &str| -> Vec<String> {
-        s.split(',')
-            .filter(|x| !x.is_empty())
-            .map(str::to_string)
-            .collect()
-    };
+    compile_templates(&mut resources);
     let mut actions = Vec::with_capacity(raw_actions.len());
     let mut by_lower = HashMap::with_capacity(raw_actions.len());
     for (n, level, rts, conds, deps) in raw_actions {
@@ -284,17 +373,45 @@ fn parse_service(text: &str) -> Option<Service> {
             name: n,
             level,
             resources: ars,
-            condition_keys: split(&conds),
-            dependent_actions: split(&deps),
+            condition_keys: split_list(&conds),
+            dependent_actions: split_list(&deps),
         });
     }
     Some(Service {
         prefix: prefix.to_string(),
         name: name.to_string(),
         resources,
+        condition_keys,
         actions,
         by_lower,
     })
+}
+
+/// Compiles the ARN templates. A template whose final variable is followed, in another
+/// resource type's template, by more text (bucket → bucket/object, table → table/index)
+/// must not let that variable swallow the separator, or `bucket/*` would look like a bucket.
+fn compile_templates(resources: &mut [ResourceType]) {
+    let arns: Vec<String> = resources.iter().map(|r| r.arn.clone()).collect();
+    for r in resources.iter_mut() {
+        let mut stops = Vec::new();
+        for other in &arns {
+            if other.len() > r.arn.len() && other.starts_with(&r.arn) && r.arn.ends_with('}') {
+                if let Some(c) = other[r.arn.len()..].chars().next() {
+                    if !stops.contains(&c) {
+                        stops.push(c);
+                    }
+                }
+            }
+        }
+        r.template = ArnTemplate::compile(&r.arn, &stops);
+    }
+}
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Glob match with `*` (any run) and `?` (one char); both inputs already lowercased if needed.
@@ -342,6 +459,27 @@ mod tests {
         assert!(!s3.action_accepts(lb, "arn:aws:s3:::my-bucket/*"));
         assert!(has_service("EC2"));
         assert!(!has_service("nosuch"));
+    }
+
+    #[test]
+    fn condition_keys() {
+        let s3 = service("s3").expect("s3");
+        let prefix = s3.condition_key("S3:Prefix").expect("s3:prefix, any case");
+        assert_eq!(prefix.kind, KeyType::String);
+        assert!(s3.condition_key("s3:ExistingObjectTag/team").is_some());
+        assert!(s3.condition_key("s3:ExistingObjectTag/").is_none());
+        assert!(s3.condition_key("s3:prefixx").is_none());
+        let tls = s3.condition_key("s3:TlsVersion").expect("numeric");
+        assert_eq!(tls.kind, KeyType::Numeric);
+        let lb = s3.action("ListBucket").expect("ListBucket");
+        let get = s3.action("GetObject").expect("GetObject");
+        assert!(s3.action_supports_key(lb, "s3:prefix"));
+        assert!(!s3.action_supports_key(get, "s3:prefix"));
+        // A resource type's keys count for the actions that accept it.
+        assert!(s3.action_supports_key(lb, "s3:BucketTag/team"));
+        assert!(service("ec2")
+            .and_then(|e| e.condition_key("aws:TagKeys"))
+            .is_some_and(|k| k.multivalued));
     }
 
     #[test]

@@ -3,7 +3,10 @@
 
 use serde_json::{json, Map, Value};
 
-use super::findings::{codes, Finding};
+pub mod condition;
+
+use super::findings::{codes, Code, Finding};
+use condition::{ConditionEntry, Operator};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
@@ -22,6 +25,10 @@ pub struct Statement {
     pub resources: Vec<String>,
     /// `NotResource` rather than `Resource`.
     pub not_resource: bool,
+    /// The well-formed entries of the Condition block (malformed ones are findings).
+    pub conditions: Vec<ConditionEntry>,
+    /// The statement has a Condition element at all.
+    pub has_condition: bool,
 }
 
 const STATEMENT_KEYS: &[&str] = &[
@@ -36,50 +43,13 @@ const STATEMENT_KEYS: &[&str] = &[
     "NotPrincipal",
 ];
 
-const CONDITION_OPERATORS: &[&str] = &[
-    "StringEquals",
-    "StringNotEquals",
-    "StringEqualsIgnoreCase",
-    "StringNotEqualsIgnoreCase",
-    "StringLike",
-    "StringNotLike",
-    "NumericEquals",
-    "NumericNotEquals",
-    "NumericLessThan",
-    "NumericLessThanEquals",
-    "NumericGreaterThan",
-    "NumericGreaterThanEquals",
-    "DateEquals",
-    "DateNotEquals",
-    "DateLessThan",
-    "DateLessThanEquals",
-    "DateGreaterThan",
-    "DateGreaterThanEquals",
-    "Bool",
-    "BinaryEquals",
-    "IpAddress",
-    "NotIpAddress",
-    "ArnEquals",
-    "ArnLike",
-    "ArnNotEquals",
-    "ArnNotLike",
-    "Null",
-];
-
 /// Is `op` a valid condition operator (with optional `ForAllValues:`/`ForAnyValue:` and `IfExists`)?
 pub fn is_condition_operator(op: &str) -> bool {
-    let base = op
-        .strip_prefix("ForAllValues:")
-        .or_else(|| op.strip_prefix("ForAnyValue:"))
-        .unwrap_or(op);
-    if let Some(b) = base.strip_suffix("IfExists") {
-        return b != "Null" && CONDITION_OPERATORS.contains(&b);
-    }
-    CONDITION_OPERATORS.contains(&base)
+    Operator::parse(op).is_some()
 }
 
 fn grammar(
-    code: &str,
+    code: &Code,
     i: Option<usize>,
     msg: impl Into<String>,
     fix: impl Into<String>,
@@ -102,6 +72,19 @@ pub fn parse(doc: &Value, findings: &mut Vec<Finding>) -> Vec<Statement> {
         ));
         return Vec::new();
     };
+    check_top_level_keys(obj, findings);
+    check_version(obj, findings);
+    let Some(raw) = statement_list(obj, findings) else {
+        return Vec::new();
+    };
+    let mut sids: Vec<String> = Vec::new();
+    raw.into_iter()
+        .enumerate()
+        .filter_map(|(i, st)| parse_statement(i, st, &mut sids, findings))
+        .collect()
+}
+
+fn check_top_level_keys(obj: &Map<String, Value>, findings: &mut Vec<Finding>) {
     for key in obj.keys() {
         if !["Version", "Statement", "Id"].contains(&key.as_str()) {
             findings.push(grammar(
@@ -112,6 +95,9 @@ pub fn parse(doc: &Value, findings: &mut Vec<Finding>) -> Vec<Statement> {
             ));
         }
     }
+}
+
+fn check_version(obj: &Map<String, Value>, findings: &mut Vec<Finding>) {
     match obj.get("Version") {
         None => findings.push(grammar(
             codes::VERSION_MISSING,
@@ -127,6 +113,13 @@ pub fn parse(doc: &Value, findings: &mut Vec<Finding>) -> Vec<Statement> {
             "use \"Version\": \"2012-10-17\"",
         )),
     }
+}
+
+/// The Statement element as a list (a single object counts as one statement).
+fn statement_list<'a>(
+    obj: &'a Map<String, Value>,
+    findings: &mut Vec<Finding>,
+) -> Option<Vec<&'a Value>> {
     let raw: Vec<&Value> = match obj.get("Statement") {
         Some(Value::Array(a)) => a.iter().collect(),
         Some(v @ Value::Object(_)) => vec![v],
@@ -137,7 +130,7 @@ pub fn parse(doc: &Value, findings: &mut Vec<Finding>) -> Vec<Statement> {
                 "Statement must be an object or an array of objects",
                 "write \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [...], \"Resource\": [...]}]",
             ));
-            return Vec::new();
+            return None;
         }
         None => {
             findings.push(grammar(
@@ -146,7 +139,7 @@ pub fn parse(doc: &Value, findings: &mut Vec<Finding>) -> Vec<Statement> {
                 "the document has no Statement",
                 "add \"Statement\": [{\"Effect\": \"Allow\", \"Action\": [...], \"Resource\": [...]}]",
             ));
-            return Vec::new();
+            return None;
         }
     };
     if raw.is_empty() {
@@ -157,20 +150,13 @@ pub fn parse(doc: &Value, findings: &mut Vec<Finding>) -> Vec<Statement> {
             "add at least one statement",
         ));
     }
-    let mut sids: Vec<String> = Vec::new();
-    let mut out = Vec::new();
-    for (i, st) in raw.into_iter().enumerate() {
-        if let Some(s) = parse_statement(i, st, &mut sids, findings) {
-            out.push(s);
-        }
-    }
-    out
+    Some(raw)
 }
 
 fn string_list(
     v: &Value,
     i: usize,
-    code: &str,
+    code: &Code,
     what: &str,
     findings: &mut Vec<Finding>,
 ) -> Vec<String> {
@@ -225,6 +211,29 @@ fn parse_statement(
         ));
         return None;
     };
+    check_statement_keys(i, o, findings);
+    check_sid(i, o, sids, findings);
+    check_principal(i, o, findings);
+    let effect = read_effect(i, o, findings);
+    let (actions, not_action) = read_pair(i, o, &ACTION_PAIR, findings);
+    let (resources, not_resource) = read_pair(i, o, &RESOURCE_PAIR, findings);
+    let conditions = match o.get("Condition") {
+        Some(c) => read_conditions(i, c, findings),
+        None => Vec::new(),
+    };
+    Some(Statement {
+        index: i,
+        effect: effect?,
+        actions,
+        not_action,
+        resources,
+        not_resource,
+        conditions,
+        has_condition: o.contains_key("Condition"),
+    })
+}
+
+fn check_statement_keys(i: usize, o: &Map<String, Value>, findings: &mut Vec<Finding>) {
     for key in o.keys() {
         if !STATEMENT_KEYS.contains(&key.as_str()) {
             findings.push(grammar(
@@ -235,27 +244,39 @@ fn parse_statement(
             ));
         }
     }
-    if let Some(sid) = o.get("Sid") {
-        match sid.as_str() {
-            Some(s) if s.chars().all(|c| c.is_ascii_alphanumeric()) => {
-                if !s.is_empty() && sids.iter().any(|x| x == s) {
-                    findings.push(grammar(
-                        codes::SID,
-                        Some(i),
-                        format!("Sid `{s}` is used by more than one statement"),
-                        "give every statement its own Sid",
-                    ));
-                }
-                sids.push(s.to_string());
+}
+
+fn check_sid(
+    i: usize,
+    o: &Map<String, Value>,
+    sids: &mut Vec<String>,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(sid) = o.get("Sid") else {
+        return;
+    };
+    match sid.as_str() {
+        Some(s) if s.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            if !s.is_empty() && sids.iter().any(|x| x == s) {
+                findings.push(grammar(
+                    codes::SID,
+                    Some(i),
+                    format!("Sid `{s}` is used by more than one statement"),
+                    "give every statement its own Sid",
+                ));
             }
-            _ => findings.push(grammar(
-                codes::SID,
-                Some(i),
-                format!("Sid {sid} must be a string of letters and digits (A-Z, a-z, 0-9)"),
-                "remove spaces and punctuation from the Sid",
-            )),
+            sids.push(s.to_string());
         }
+        _ => findings.push(grammar(
+            codes::SID,
+            Some(i),
+            format!("Sid {sid} must be a string of letters and digits (A-Z, a-z, 0-9)"),
+            "remove spaces and punctuation from the Sid",
+        )),
     }
+}
+
+fn check_principal(i: usize, o: &Map<String, Value>, findings: &mut Vec<Finding>) {
     for key in ["Principal", "NotPrincipal"] {
         if o.contains_key(key) {
             findings.push(grammar(
@@ -266,7 +287,10 @@ fn parse_statement(
             ));
         }
     }
-    let effect = match o.get("Effect").and_then(Value::as_str) {
+}
+
+fn read_effect(i: usize, o: &Map<String, Value>, findings: &mut Vec<Finding>) -> Option<Effect> {
+    match o.get("Effect").and_then(Value::as_str) {
         Some("Allow") => Some(Effect::Allow),
         Some("Deny") => Some(Effect::Deny),
         other => {
@@ -281,77 +305,65 @@ fn parse_statement(
             ));
             None
         }
-    };
-    let (actions, not_action) = match (o.get("Action"), o.get("NotAction")) {
-        (Some(a), None) => (
-            string_list(a, i, codes::ACTION_ELEMENT, "Action", findings),
-            false,
-        ),
-        (None, Some(a)) => (
-            string_list(a, i, codes::ACTION_ELEMENT, "NotAction", findings),
-            true,
-        ),
-        (Some(_), Some(_)) => {
-            findings.push(grammar(
-                codes::ACTION_ELEMENT,
-                Some(i),
-                "the statement has both Action and NotAction",
-                "keep one of them (prefer Action)",
-            ));
-            (Vec::new(), false)
-        }
-        (None, None) => {
-            findings.push(grammar(
-                codes::ACTION_ELEMENT,
-                Some(i),
-                "the statement has no Action",
-                "add \"Action\": [\"service:Action\", ...]",
-            ));
-            (Vec::new(), false)
-        }
-    };
-    let (resources, not_resource) = match (o.get("Resource"), o.get("NotResource")) {
-        (Some(r), None) => (
-            string_list(r, i, codes::RESOURCE_ELEMENT, "Resource", findings),
-            false,
-        ),
-        (None, Some(r)) => (
-            string_list(r, i, codes::RESOURCE_ELEMENT, "NotResource", findings),
-            true,
-        ),
-        (Some(_), Some(_)) => {
-            findings.push(grammar(
-                codes::RESOURCE_ELEMENT,
-                Some(i),
-                "the statement has both Resource and NotResource",
-                "keep one of them (prefer Resource)",
-            ));
-            (Vec::new(), false)
-        }
-        (None, None) => {
-            findings.push(grammar(
-                codes::RESOURCE_ELEMENT,
-                Some(i),
-                "the statement has no Resource (identity policies need one)",
-                "add \"Resource\": [\"arn:...\"]",
-            ));
-            (Vec::new(), false)
-        }
-    };
-    if let Some(c) = o.get("Condition") {
-        check_condition(i, c, findings);
     }
-    Some(Statement {
-        index: i,
-        effect: effect?,
-        actions,
-        not_action,
-        resources,
-        not_resource,
-    })
 }
 
-fn check_condition(i: usize, c: &Value, findings: &mut Vec<Finding>) {
+/// An element that comes as a positive/negative pair: Action/NotAction, Resource/NotResource.
+struct ElementPair {
+    positive: &'static str,
+    negative: &'static str,
+    code: &'static Code,
+    missing: &'static str,
+    missing_fix: &'static str,
+}
+
+const ACTION_PAIR: ElementPair = ElementPair {
+    positive: "Action",
+    negative: "NotAction",
+    code: codes::ACTION_ELEMENT,
+    missing: "the statement has no Action",
+    missing_fix: "add \"Action\": [\"service:Action\", ...]",
+};
+
+const RESOURCE_PAIR: ElementPair = ElementPair {
+    positive: "Resource",
+    negative: "NotResource",
+    code: codes::RESOURCE_ELEMENT,
+    missing: "the statement has no Resource (identity policies need one)",
+    missing_fix: "add \"Resource\": [\"arn:...\"]",
+};
+
+/// Reads one of the pair; returns its entries and whether it was the negative element.
+fn read_pair(
+    i: usize,
+    o: &Map<String, Value>,
+    pair: &ElementPair,
+    findings: &mut Vec<Finding>,
+) -> (Vec<String>, bool) {
+    match (o.get(pair.positive), o.get(pair.negative)) {
+        (Some(v), None) => (string_list(v, i, pair.code, pair.positive, findings), false),
+        (None, Some(v)) => (string_list(v, i, pair.code, pair.negative, findings), true),
+        (Some(_), Some(_)) => {
+            findings.push(grammar(
+                pair.code,
+                Some(i),
+                format!(
+                    "the statement has both {} and {}",
+                    pair.positive, pair.negative
+                ),
+                format!("keep one of them (prefer {})", pair.positive),
+            ));
+            (Vec::new(), false)
+        }
+        (None, None) => {
+            findings.push(grammar(pair.code, Some(i), pair.missing, pair.missing_fix));
+            (Vec::new(), false)
+        }
+    }
+}
+
+/// Checks the Condition block's shape; returns its well-formed entries.
+fn read_conditions(i: usize, c: &Value, findings: &mut Vec<Finding>) -> Vec<ConditionEntry> {
     let Some(ops) = c.as_object() else {
         findings.push(grammar(
             codes::CONDITION,
@@ -359,10 +371,11 @@ fn check_condition(i: usize, c: &Value, findings: &mut Vec<Finding>) {
             "Condition must be an object of operators",
             "write \"Condition\": {\"StringEquals\": {\"aws:RequestedRegion\": \"eu-west-1\"}}",
         ));
-        return;
+        return Vec::new();
     };
+    let mut out = Vec::new();
     for (op, body) in ops {
-        if !is_condition_operator(op) {
+        let Some(operator) = Operator::parse(op) else {
             findings.push(grammar(
                 codes::CONDITION,
                 Some(i),
@@ -370,7 +383,7 @@ fn check_condition(i: usize, c: &Value, findings: &mut Vec<Finding>) {
                 "use an IAM operator such as StringEquals, StringLike, ArnLike, Bool, IpAddress, DateLessThan",
             ));
             continue;
-        }
+        };
         let Some(keys) = body.as_object() else {
             findings.push(grammar(
                 codes::CONDITION,
@@ -381,25 +394,31 @@ fn check_condition(i: usize, c: &Value, findings: &mut Vec<Finding>) {
             continue;
         };
         for (k, v) in keys {
-            let ok = match v {
-                Value::String(_) | Value::Bool(_) | Value::Number(_) => true,
-                Value::Array(a) => {
-                    !a.is_empty()
-                        && a.iter().all(|x| {
-                            matches!(x, Value::String(_) | Value::Bool(_) | Value::Number(_))
-                        })
-                }
-                _ => false,
-            };
-            if !ok || !k.contains(':') {
-                findings.push(grammar(
+            match condition_values(v) {
+                Some(values) if k.contains(':') => out.push(ConditionEntry {
+                    operator: operator.clone(),
+                    key: k.clone(),
+                    values,
+                }),
+                _ => findings.push(grammar(
                     codes::CONDITION,
                     Some(i),
                     format!("condition `{op}` → `{k}` has a bad key or value"),
                     "keys look like service:Name and values are strings, numbers, booleans or arrays of them",
-                ));
+                )),
             }
         }
+    }
+    out
+}
+
+/// A condition value: a scalar or a non-empty array of scalars.
+fn condition_values(v: &Value) -> Option<Vec<Value>> {
+    let scalar = |x: &Value| matches!(x, Value::String(_) | Value::Bool(_) | Value::Number(_));
+    match v {
+        Value::Array(a) if !a.is_empty() && a.iter().all(scalar) => Some(a.clone()),
+        x if scalar(x) => Some(vec![x.clone()]),
+        _ => None,
     }
 }
 

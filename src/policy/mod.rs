@@ -25,7 +25,7 @@ use serde_json::Value;
 use crate::error::JitError;
 
 pub use catalog::AccessLevel;
-pub use findings::{codes, Finding, Severity};
+pub use findings::{codes, Code, Finding, Severity};
 pub use model::{ModelConfig, ModelError};
 pub use validate::{ESCALATION_ACTIONS, PASSROLE_TARGETS};
 

@@ -229,6 +229,12 @@ pub struct Request {
     /// policy is).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permission_set_contents: Option<PermissionSetContents>,
+    /// With JIT_STATE_KEY: the MAC of the newest audit entry (the head of the chain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<String>,
+    /// With JIT_STATE_KEY: HMAC-SHA256 over this record version (see `store::seal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 /// The hash of a policy, or else of a permission set's contents.
@@ -332,6 +338,8 @@ impl Request {
             terms: n.terms,
             beneficiary: n.beneficiary,
             permission_set_contents: n.permission_set_contents,
+            audit_head: None,
+            seal: None,
         }
     }
 
@@ -461,6 +469,9 @@ pub struct AuditEntry {
     pub to: State,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// With JIT_STATE_KEY: HMAC-SHA256 chained to the previous entry of the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
 }
 
 /// What an audit entry records. Serialised as the snake_case strings of the JSON contract.

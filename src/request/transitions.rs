@@ -32,6 +32,7 @@ fn step(
         from: Some(cur.state),
         to: next.state,
         reason,
+        mac: None,
     };
     Transition {
         expected_version: cur.version,
@@ -68,6 +69,7 @@ pub fn created(req: &Request) -> Transition {
             from: None,
             to: State::Pending,
             reason: Some(req.purpose.clone()),
+            mac: None,
         },
         events: vec![EventKind::RequestCreated],
     }
@@ -660,6 +662,21 @@ pub fn removal_deferred(
         vec![],
         |n| n.lease = None,
     ))
+}
+
+/// `reconcile` removed something in AWS that belonged to this (no longer live) request:
+/// the record only gains the audit entry (under the `reconcile` actor) and a `reconciled`
+/// event; its state stays.
+pub fn reconciled(cur: &Request, reason: &str, now: Timestamp) -> Transition {
+    step(
+        cur,
+        now,
+        actors::RECONCILE,
+        AuditAction::Reconcile,
+        Some(reason.to_string()),
+        vec![EventKind::Reconciled],
+        |_| {},
+    )
 }
 
 /// `reconcile` found an active grant changed in AWS: recorded on the grant (shown by

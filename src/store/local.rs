@@ -9,7 +9,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use serde_json::Value;
 
 use super::{
-    decode, decode_audit, encode, holder_key, holds, OutboxItem, Store, StoreError, StoreResult,
+    decode, decode_audit, encode, holder_key, holds, Listed, OutboxItem, Store, StoreError,
+    StoreResult, Unreadable,
 };
 use crate::request::{AuditEntry, Request, Transition};
 use crate::time::Timestamp;
@@ -286,20 +287,20 @@ impl Store for LocalStore {
         json.map(|j| decode(id, &j)).transpose()
     }
 
-    fn list(&self, limit: usize) -> StoreResult<Vec<Request>> {
+    fn list(&self, limit: usize) -> StoreResult<Vec<Listed>> {
         let mut stmt = self
             .db
             .prepare("SELECT id, json FROM requests ORDER BY created_at DESC, id DESC LIMIT ?1")
             .map_err(io)?;
         let rows = stmt
-            .query_map(params![limit as i64], |r| {
+            .query_map(params![limit.min(i64::MAX as usize) as i64], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
             })
             .map_err(io)?;
         let mut out = Vec::new();
         for row in rows {
             let (id, json) = row.map_err(io)?;
-            out.push(decode(&id, &json)?);
+            out.push(decode(&id, &json).map_err(|error| Unreadable { id, error }));
         }
         Ok(out)
     }

@@ -7,6 +7,7 @@
 
 pub mod local;
 pub mod redis;
+pub mod seal;
 
 use serde_json::Value;
 
@@ -60,6 +61,16 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// One entry of a listing: the record, or the id of one that cannot be read (so one bad
+/// record never hides the rest).
+pub type Listed = Result<Request, Unreadable>;
+
+#[derive(Debug)]
+pub struct Unreadable {
+    pub id: String,
+    pub error: StoreError,
+}
+
 /// One queued webhook delivery.
 #[derive(Debug, Clone)]
 pub struct OutboxItem {
@@ -73,8 +84,8 @@ pub trait Store {
     /// append `t.audit`, update the expiry/pending indexes from `t.next`, queue `events`.
     fn commit(&self, t: &Transition, events: &[Value]) -> StoreResult<()>;
     fn get(&self, id: &str) -> StoreResult<Option<Request>>;
-    /// Newest first, at most `limit`.
-    fn list(&self, limit: usize) -> StoreResult<Vec<Request>>;
+    /// Newest first, at most `limit`; a record that cannot be decoded is listed as such.
+    fn list(&self, limit: usize) -> StoreResult<Vec<Listed>>;
     /// Ids whose expiry score is at or before `now`, oldest first.
     fn due(&self, now: Timestamp, offset: usize, limit: usize) -> StoreResult<Vec<String>>;
     /// Ids awaiting a decision or an attach since at or before `cutoff`, oldest first.

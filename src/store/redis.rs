@@ -12,7 +12,8 @@ use redis::{Commands, Connection, Script};
 use serde_json::Value;
 
 use super::{
-    decode, decode_audit, encode, holder_key, holds, OutboxItem, Store, StoreError, StoreResult,
+    decode, decode_audit, encode, holder_key, holds, Listed, OutboxItem, Store, StoreError,
+    StoreResult, Unreadable,
 };
 use crate::config::{redact_url, RedisSettings};
 use crate::request::{AuditEntry, Request, Transition};
@@ -231,16 +232,23 @@ impl Store for RedisStore {
         json.map(|j| decode(id, &j)).transpose()
     }
 
-    fn list(&self, limit: usize) -> StoreResult<Vec<Request>> {
+    fn list(&self, limit: usize) -> StoreResult<Vec<Listed>> {
         let ids: Vec<String> = self
             .conn
             .borrow_mut()
-            .zrevrange(self.key("all"), 0, limit as isize - 1)
+            .zrevrange(
+                self.key("all"),
+                0,
+                limit.min(isize::MAX as usize) as isize - 1,
+            )
             .map_err(unreachable)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            if let Some(r) = self.get(&id)? {
-                out.push(r);
+            match self.get(&id) {
+                Ok(Some(r)) => out.push(Ok(r)),
+                Ok(None) => {}
+                Err(error @ StoreError::Corrupt { .. }) => out.push(Err(Unreadable { id, error })),
+                Err(e) => return Err(e),
             }
         }
         Ok(out)
