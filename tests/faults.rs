@@ -347,7 +347,7 @@ fn throttling_slows_expire_and_fails_no_grant() {
     proxy
         .rule(json!({"op": "DeletePolicy", "times": 4, "action": "fail", "status": 400, "code": "Throttling", "message": "Rate exceeded"}))
         .rule(json!({"op": "DetachUserPolicy", "times": 3, "action": "fail", "status": 400, "code": "TooManyRequestsException"}))
-        .rule(json!({"op": "ListPolicyVersions", "times": 3, "action": "fail", "status": 429, "code": "SlowDown"}));
+        .rule(json!({"op": "DeletePolicy", "times": 3, "action": "fail", "status": 429, "code": "SlowDown"}));
     let r = j
         .run(&["expire", "--at", FAR_FUTURE, "--output", "json"])
         .ok();
@@ -417,4 +417,37 @@ fn concurrent_and_overlapping_expire_runs_remove_each_grant_once() {
         assert_eq!(t.iter().filter(|a| *a == "expire").count(), 1, "{t:?}");
     }
     assert!(iam.jit_policies().is_empty());
+}
+
+/// Removal deletes the policy in one call when it has only aws-jit's version; when AWS
+/// refuses (DeleteConflict: someone added versions), the other versions go first and the
+/// policy after them.
+#[test]
+fn a_policy_with_extra_versions_is_still_deleted() {
+    let proxy = FaultProxy::aws(0);
+    let iam = AccountIam::new(&proxy);
+    let user = iam.create_user();
+    let j = jit_via(Backend::Local, &proxy);
+    let id = approved(&j, &user);
+    j.run(&["attach", &id]).ok();
+    let arn = j.record(&id)["request"]["grant"]["policy_arn"]
+        .as_str()
+        .expect("arn")
+        .to_string();
+    iam.rt
+        .block_on(
+            iam.client
+                .create_policy_version()
+                .policy_arn(&arn)
+                .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::b"}]}"#)
+                .send(),
+        )
+        .expect("CreatePolicyVersion");
+    // moto deletes a policy whatever its versions; AWS answers DeleteConflict.
+    proxy.rule(json!({"op": "DeletePolicy", "action": "fail", "status": 409, "code": "DeleteConflict", "message": "Cannot delete a policy with versions"}));
+    j.run(&["expire", "--at", FAR_FUTURE]).ok();
+    assert_eq!(j.state(&id), "expired");
+    assert_eq!(proxy.count("DeletePolicyVersion"), 1);
+    assert_eq!(proxy.count("DeletePolicy"), 2);
+    assert!(!iam.policy_exists(&arn));
 }

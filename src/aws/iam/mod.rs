@@ -324,15 +324,16 @@ impl IamGrantor {
         arn: &str,
         principal: Option<&str>,
     ) -> Result<Removed, GrantError> {
-        if let Some(p) = principal {
-            self.detach(arn, p).await?;
-        }
-        let others = match self.attachments(arn).await {
+        // Where it is attached now: ours is detached, anyone else's stays.
+        let attached = match self.attachments(arn).await {
             Ok(a) => a,
             Err(GrantError::NotFound { .. }) => return Ok(Removed::all()),
             Err(e) => return Err(retry_later(e)),
         };
-        let others: Vec<String> = others
+        if let Some(p) = principal.filter(|p| attached.iter().any(|a| a == p)) {
+            self.detach(arn, p).await?;
+        }
+        let others: Vec<String> = attached
             .into_iter()
             .filter(|a| Some(a.as_str()) != principal)
             .collect();
@@ -342,42 +343,51 @@ impl IamGrantor {
                 others.join(", ")
             )));
         }
-        let versions = self
-            .client
-            .list_policy_versions()
-            .policy_arn(arn)
-            .send()
-            .await;
-        match versions {
-            Ok(out) => {
-                for v in out.versions() {
-                    if v.is_default_version() {
-                        continue;
-                    }
-                    if let Some(id) = v.version_id() {
-                        match self
-                            .client
-                            .delete_policy_version()
-                            .policy_arn(arn)
-                            .version_id(id)
-                            .send()
-                            .await
-                        {
-                            Ok(_) => {}
-                            Err(e) if is_code(&e, "NoSuchEntity") => {}
-                            Err(e) => return Err(retry_later(classify("DeletePolicyVersion", e))),
-                        }
-                    }
-                }
-            }
+        // aws-jit makes one version; only when AWS says there are more (someone added
+        // some, DeleteConflict) are they listed and deleted first. Saves a call per grant.
+        match self.client.delete_policy().policy_arn(arn).send().await {
+            Ok(_) => return Ok(Removed::all()),
             Err(e) if is_code(&e, "NoSuchEntity") => return Ok(Removed::all()),
-            Err(e) => return Err(retry_later(classify("ListPolicyVersions", e))),
+            Err(e) if is_code(&e, "DeleteConflict") => {}
+            Err(e) => return Err(retry_later(classify("DeletePolicy", e))),
         }
+        self.delete_other_versions(arn).await?;
         match self.client.delete_policy().policy_arn(arn).send().await {
             Ok(_) => Ok(Removed::all()),
             Err(e) if is_code(&e, "NoSuchEntity") => Ok(Removed::all()),
             Err(e) => Err(retry_later(classify("DeletePolicy", e))),
         }
+    }
+
+    /// Delete every version but the default one.
+    async fn delete_other_versions(&self, arn: &str) -> Result<(), GrantError> {
+        let out = match self
+            .client
+            .list_policy_versions()
+            .policy_arn(arn)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if is_code(&e, "NoSuchEntity") => return Ok(()),
+            Err(e) => return Err(retry_later(classify("ListPolicyVersions", e))),
+        };
+        for v in out.versions().iter().filter(|v| !v.is_default_version()) {
+            let Some(id) = v.version_id() else { continue };
+            match self
+                .client
+                .delete_policy_version()
+                .policy_arn(arn)
+                .version_id(id)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if is_code(&e, "NoSuchEntity") => {}
+                Err(e) => return Err(retry_later(classify("DeletePolicyVersion", e))),
+            }
+        }
+        Ok(())
     }
 
     /// Detach from one principal (`user/NAME`, `role/NAME`); gone counts as detached.
