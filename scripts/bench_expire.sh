@@ -74,7 +74,7 @@ seq "$((DUE + 1))" "$N" | xargs -P "$JOBS" -I{} bash -c 'seed_one 8h {}'
 seed_s=$(( ($(now_ms) - t0) / 1000 ))
 at=$("$PY" -c 'import datetime as d; print((d.datetime.now(d.timezone.utc)+d.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
 
-log "one expire run through the proxy"
+log "one expire run through the proxy (load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
 t0=$(now_ms)
 AWS_ENDPOINT_URL="$PROXY" "$bin" expire --at "$at" --output json >"$RUN_DIR/expire.json" || true
 wall_ms=$(( $(now_ms) - t0 ))

@@ -18,7 +18,7 @@ use serde_json::json;
 use super::holder::{self, Held};
 use super::{removal, rule, Ctx};
 use crate::aws::backoff::patiently;
-use crate::aws::{Backoff, Grantor, Owned, OwnedKind};
+use crate::aws::{concurrent, Backoff, Grantor, Owned, OwnedKind};
 use crate::cli::ReconcileArgs;
 use crate::error::JitError;
 use crate::output::{Failure, Outcome, Report};
@@ -140,6 +140,7 @@ pub fn sweep(ctx: &Ctx, dry_run: bool, older_than: Duration) -> anyhow::Result<S
         }
     }
 
+    let mut doomed = Vec::new();
     for o in &owned {
         let Some(id) = o.request_id.clone() else {
             rep.orphans.push(orphan(
@@ -177,13 +178,32 @@ pub fn sweep(ctx: &Ctx, dry_run: bool, older_than: Duration) -> anyhow::Result<S
             continue;
         }
         rep.orphans.push(orphan(o, state, "remove", why.clone()));
-        if dry_run {
-            continue;
+        if !dry_run {
+            doomed.push((o, id, record, why));
         }
-        let removed = aws
-            .grantor_for(o.kind)
-            .map_err(anyhow::Error::from)
-            .and_then(|g| Ok(aws.block_on(patiently(&backoff, || g.remove_owned(o)))?));
+    }
+
+    // Removed a few at a time, under one throttling pause; each recorded afterwards.
+    let outcomes = std::cell::RefCell::new(Vec::new());
+    aws.block_on(concurrent::for_each(
+        doomed,
+        n,
+        || true,
+        |(o, id, record, why)| {
+            let outcomes = &outcomes;
+            let backoff = &backoff;
+            async move {
+                let removed = match aws.grantor_for(o.kind) {
+                    Ok(g) => patiently(backoff, || g.remove_owned(o))
+                        .await
+                        .map_err(anyhow::Error::from),
+                    Err(e) => Err(e.into()),
+                };
+                outcomes.borrow_mut().push((o, id, record, why, removed));
+            }
+        },
+    ));
+    for (o, id, record, why, removed) in outcomes.into_inner() {
         match removed {
             Ok(done) => {
                 rep.removed.push(o.arn.clone());
