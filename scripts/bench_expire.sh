@@ -35,7 +35,8 @@ MOTO="$AWS_ENDPOINT_URL"
 # The latency proxy in front of moto.
 "$PY" scripts/fault_proxy.py http --upstream "$MOTO" --latency-ms "$LAT" >"$RUN_DIR/proxy.port" 2>"$RUN_DIR/proxy.log" &
 PIDS+=($!)
-for _ in $(seq 1 100); do [ -s "$RUN_DIR/proxy.port" ] && break; sleep 0.1; done
+for _ in $(seq 1 600); do [ -s "$RUN_DIR/proxy.port" ] && break; sleep 0.1; done
+[ -s "$RUN_DIR/proxy.port" ] || { echo "bench: the latency proxy did not start; see $RUN_DIR/proxy.log" >&2; exit 1; }
 PROXY="http://127.0.0.1:$(head -1 "$RUN_DIR/proxy.port")"
 log "latency proxy ($LAT ms per call) on $PROXY"
 
@@ -106,12 +107,12 @@ sys.exit(0 if ok else 1)
 EOF
 
 # ---- status and expire with nothing due, at 1 and BIG grants ----
-time_cmd() {  # mean ms of a command over runs (hyperfine when present)
+time_cmd() {  # median ms of a command over runs (hyperfine when present)
   local runs=20
   if command -v hyperfine >/dev/null; then
     local out; out=$(mktemp)
     hyperfine -N --warmup 3 --runs "$runs" --export-json "$out" "$*" >/dev/null 2>&1
-    "$PY" -c 'import json,sys; print("%.1f" % (json.load(open(sys.argv[1]))["results"][0]["mean"]*1000))' "$out"
+    "$PY" -c 'import json,sys; print("%.1f" % (json.load(open(sys.argv[1]))["results"][0]["median"]*1000))' "$out"
     rm -f "$out"
   else
     local s e; s=$(now_ms); for _ in $(seq "$runs"); do "$@" >/dev/null; done; e=$(now_ms)
@@ -129,7 +130,7 @@ for p in one big; do
 done
 tracked_big=$(JIT_KEY_PREFIX="bench-big-$$" "$bin" expire --output json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["tracked"])')
 echo
-echo "cost with nothing due (mean of 20 runs, fresh process each):"
+echo "cost with nothing due (median of 20 runs, a fresh process each; mean without hyperfine):"
 echo "  status (list of 50): ${T[status_one]} ms at 1 grant, ${T[status_big]} ms at $tracked_big grants"
 echo "  expire (nothing due): ${T[expire_one]} ms at 1 grant, ${T[expire_big]} ms at $tracked_big grants"
 
