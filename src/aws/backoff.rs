@@ -84,3 +84,31 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttling_pauses_everyone_longer_each_time_until_a_call_succeeds() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime");
+        let b = Backoff::default();
+        rt.block_on(async {
+            let t0 = Instant::now();
+            b.wait().await;
+            assert!(t0.elapsed() < FIRST, "no pause before any throttling");
+            b.throttled();
+            b.throttled();
+            assert_eq!(b.hits(), 2);
+            assert_eq!(b.step.get(), FIRST * 4);
+            let t0 = Instant::now();
+            b.wait().await;
+            assert!(t0.elapsed() >= FIRST * 2, "waited {:?}", t0.elapsed());
+            b.succeeded();
+            assert_eq!(b.step.get(), FIRST);
+        });
+    }
+}

@@ -69,3 +69,51 @@ pub async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
     .await;
     slots.into_iter().filter_map(|(_, out)| out).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::time::Duration;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime")
+    }
+
+    #[test]
+    fn runs_at_most_n_at_once_and_every_item_once() {
+        let (now, most, done) = (Cell::new(0), Cell::new(0), Cell::new(0));
+        let left = rt().block_on(super::for_each(
+            (0..20).collect(),
+            4,
+            || true,
+            |_: u32| async {
+                now.set(now.get() + 1);
+                most.set(most.get().max(now.get()));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                now.set(now.get() - 1);
+                done.set(done.get() + 1);
+            },
+        ));
+        assert!(left.is_empty());
+        assert_eq!(done.get(), 20);
+        assert_eq!(most.get(), 4, "concurrency bound");
+    }
+
+    #[test]
+    fn stops_taking_items_when_told_and_returns_the_rest_in_order() {
+        let started = Cell::new(0);
+        let left = rt().block_on(super::for_each(
+            (0..10).collect(),
+            2,
+            || started.get() < 3,
+            |_: u32| async {
+                started.set(started.get() + 1);
+            },
+        ));
+        assert_eq!(started.get(), 3);
+        assert_eq!(left, (3..10).collect::<Vec<u32>>());
+    }
+}
