@@ -263,6 +263,7 @@ impl Grantor for SsoGrantor {
             Removal::Known(d) => *d,
             Removal::Nothing => return Ok(Removed::all()),
         };
+        self.settle_creation(&d).await.map_err(retry_later)?;
         if d.ephemeral {
             self.delete_assignment(&d).await.map_err(retry_later)?;
             self.delete_permission_set(&d).await.map_err(retry_later)?;

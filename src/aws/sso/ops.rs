@@ -251,11 +251,37 @@ impl SsoGrantor {
             "assigning permission set {} to {} in account {}",
             d.permission_set_name, d.user_name, d.account_id
         );
+        // Known before polling: if polling gives up while AWS still works on it, the
+        // grant records the creation's request id and removal waits for it to finish.
+        d.assignment = Some(first.clone());
         d.assignment = Some(
             self.poll(Async::Assign, &d.instance_arn, &what, first)
                 .await?,
         );
         Ok(())
+    }
+
+    /// An assignment creation recorded as still under way finishes (or fails) before
+    /// removal looks for the assignment: deleting first would find nothing, and the
+    /// creation would complete after the grant was recorded as removed.
+    pub(super) async fn settle_creation(&self, d: &SsoDetails) -> Result<(), GrantError> {
+        let Some(op) = d.assignment.as_ref() else {
+            return Ok(());
+        };
+        if matches!(op.status.as_str(), "SUCCEEDED" | "FAILED") || op.request_id.is_none() {
+            return Ok(());
+        }
+        let what = format!(
+            "assigning permission set {} to {} in account {} (still under way when attach gave up)",
+            d.permission_set_name, d.user_name, d.account_id
+        );
+        match self
+            .poll(Async::Assign, &d.instance_arn, &what, op.clone())
+            .await
+        {
+            Ok(_) | Err(GrantError::AwsFailed(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     pub(super) async fn assignment_exists(&self, d: &SsoDetails) -> Result<bool, GrantError> {
