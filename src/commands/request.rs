@@ -202,7 +202,20 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
         .inspect(&target)
         .context("reading the target before storing the request")?;
     if let Some(contents) = &inspection.contents {
-        findings.extend(policy::permission_set::judge(contents));
+        findings.extend(policy::permission_set::judge(
+            contents,
+            ctx.config.allowed_services.as_deref(),
+        ));
+        if policy::blocking(&findings) {
+            let listing = crate::render::findings(&findings);
+            return Err(Failure::with_report(
+                JitError::invalid(
+                    "--permission-set",
+                    format!("the permission set grants what this installation does not allow; nothing was stored\n{listing}"),
+                ),
+                Report::new(serde_json::json!({ "findings": findings }), ""),
+            ));
+        }
     }
 
     let r = Request::new(NewRequest {
