@@ -246,19 +246,6 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
         for line in &understood {
             out.push_str(&format!("\nunderstood: {line}"));
         }
-        if let Some(b) = &r.beneficiary {
-            if !b
-                .identities
-                .iter()
-                .any(|i| request::same_person(i, &r.requester))
-            {
-                out.push_str(&format!(
-                    "\nfor {} (not the requester; from {})",
-                    b.identities.join(" / "),
-                    b.source
-                ));
-            }
-        }
         if !r.findings.is_empty() {
             out.push_str(&format!(
                 "\n{} finding(s) for approvers to review:\n{}",
