@@ -5,6 +5,7 @@
 //! one place, [`Aws::grantor`].
 
 pub mod iam;
+pub mod retag; // access rules: the expiry tag moves with an extension
 pub mod sso;
 
 use std::future::Future;

@@ -24,6 +24,8 @@ pub struct Sweep {
     pub failed: Vec<FailedGrant>,
     /// Due, but another process holds it right now.
     pub skipped: Vec<String>,
+    /// Reminders sent (access rules: decisions awaited, grants ending soon, reviews missing).
+    pub reminded: Vec<super::reminders::Reminded>,
 }
 
 #[derive(Debug, Serialize)]
@@ -74,6 +76,7 @@ pub fn run(ctx: &Ctx, args: &ExpireArgs) -> Outcome {
         }
     }
 
+    rep.reminded = super::reminders::send(ctx, as_of, args.dry_run)?;
     let report = Report::of(&rep, text(&rep))?;
     if !rep.failed.is_empty() {
         return Err(output::Failure::with_report(
@@ -161,6 +164,7 @@ fn text(rep: &Sweep) -> String {
     for f in &rep.failed {
         out.push_str(&format!("FAILED {}: {}\n", f.request_id, f.error));
     }
+    out.push_str(&super::reminders::text(&rep.reminded, rep.dry_run));
     if out.is_empty() {
         out = format!("nothing due at {}\n", rep.now);
     }

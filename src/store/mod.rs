@@ -104,6 +104,14 @@ pub trait Store {
     /// Requests that currently hold the shared object `key` (see [`holder_key`]), so
     /// removal never cuts access another grant still needs.
     fn holders(&self, key: &str) -> StoreResult<Vec<String>>;
+    /// Break-glass requests awaiting their review, last announced at or before `cutoff`,
+    /// oldest first (the index `Request::review_score` keeps).
+    fn unreviewed(
+        &self,
+        cutoff: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<Vec<String>>;
 }
 
 /// The shared AWS object a request's grant may use together with others: an existing
