@@ -1129,6 +1129,31 @@ fn rules_check_names_every_problem_with_its_line() {
             r.stdout
         );
     }
+    // More rules than anyone can read: refused, at the first rule past the limit.
+    let many: String = (0..501)
+        .map(|i| format!("[[rule]]\nname = \"r{i}\"\n\n"))
+        .collect();
+    let path = dir.path().join("many.toml");
+    std::fs::write(&path, many).expect("write");
+    let doc = j
+        .run(&[
+            "rules",
+            "check",
+            &path.display().to_string(),
+            "--output",
+            "json",
+        ])
+        .code(2)
+        .json();
+    assert!(
+        doc["lints"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|l| l["code"] == "too-many-rules" && l["line"] == 1501),
+        "{}",
+        doc["errors"]
+    );
     // Warnings name their line but leave the file usable.
     let warnings: &[(&str, &str, usize)] = &[
         ("empty-group", "[groups]\nnobody = []\n\n[[rule]]\nname = \"a\"\n", 2),

@@ -5,6 +5,9 @@ use super::glob::{self, Kind};
 use super::{Defaults, FindingsAllowed, Level, Lint, Mode, Rule, RulesFile};
 use crate::request::same_person;
 
+/// The most rules a file may hold.
+pub const MAX_RULES: usize = 500;
+
 pub fn lint(file: &RulesFile, d: &Defaults) -> Vec<Lint> {
     let mut out = Vec::new();
     if file.rules.is_empty() {
@@ -32,7 +35,20 @@ pub fn lint(file: &RulesFile, d: &Defaults) -> Vec<Lint> {
             }
         }
     }
-    for (i, rule) in file.rules.iter().enumerate() {
+    // Finding shadowed rules compares every pair; past this many rules a file is not
+    // something people can read anyway.
+    let many = file.rules.len() > MAX_RULES;
+    if many {
+        out.push(Lint::error(
+            file.rules[MAX_RULES].line,
+            "too-many-rules",
+            format!(
+                "{} rules; at most {MAX_RULES} are read (first match wins: merge rules, or use globs)",
+                file.rules.len()
+            ),
+        ));
+    }
+    for (i, rule) in file.rules.iter().enumerate().take(MAX_RULES) {
         let mut add = |l: Lint| out.push(l.of(rule));
         name(file, i, rule, &mut add);
         globs(rule, &mut add);

@@ -48,6 +48,7 @@ pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Outcome {
 /// completes the quorum moves the expiry.
 fn extension(ctx: &Ctx, cur: &Request, approver: &str, comment: Option<String>) -> Outcome {
     super::refuse_services_not_allowed(ctx, cur)?;
+    super::refuse_if_contents_changed(ctx, cur)?;
     let t = request::approve_extension(
         cur,
         ApproveInput {

@@ -16,6 +16,10 @@ pub fn run(ctx: &Ctx, args: &ExtendArgs) -> Outcome {
     let reason =
         crate::input::required_text("--reason", &args.reason, "say why more time is needed")?;
     super::refuse_services_not_allowed(ctx, &cur)?;
+    // More time on an existing permission set only while it grants what was approved.
+    if cur.live_extension(Timestamp::now()).is_none() {
+        super::refuse_if_contents_changed(ctx, &cur)?;
+    }
     let t = request::extend(
         &cur,
         ExtendInput {

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::request::{self, ReminderKind, ReminderTimes};
+use crate::store::seal::Integrity;
 use crate::store::{Listed, StoreError, Unreadable};
 use crate::time::{Timestamp, LAST};
 
@@ -58,8 +59,13 @@ pub fn send(ctx: &Ctx, as_of: Timestamp, dry_run: bool) -> Result<Vec<Reminded>>
     let mut out = Vec::new();
     for (kind, ids) in sets {
         for id in ids {
-            // Unreadable, changed meanwhile, or not due: the next run looks again.
-            let Ok(cur) = ctx.load(&id) else { continue };
+            // Unreadable, unverified, changed meanwhile, or not due: the next run looks
+            // again. A record that fails verification is never acted on (committing a
+            // reminder would seal it); it is reported when someone acts on it, not here
+            // every minute.
+            let Some(cur) = verified(ctx, &id) else {
+                continue;
+            };
             if !cur.reminder_due(kind, as_of, times) {
                 continue;
             }
@@ -76,6 +82,18 @@ pub fn send(ctx: &Ctx, as_of: Timestamp, dry_run: bool) -> Result<Vec<Reminded>>
         }
     }
     Ok(out)
+}
+
+/// The record, when it reads and (with JIT_STATE_KEY) it and its history verify.
+fn verified(ctx: &Ctx, id: &str) -> Option<crate::request::Request> {
+    let cur = ctx.load_unverified(id).ok()?;
+    match &ctx.sealer {
+        None => Some(cur),
+        Some(s) => {
+            let history = ctx.store.audit(id).ok()?;
+            (s.verify_history(&cur, &history) == Integrity::Verified).then_some(cur)
+        }
+    }
 }
 
 /// `status --unreviewed`: break-glass requests without their review, oldest first.
