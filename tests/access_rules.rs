@@ -1330,3 +1330,49 @@ fn a_rule_never_auto_approves_what_the_request_itself_shows_is_broad() {
     assert!(may_auto_approve(&read, &[]).is_ok());
     assert!(may_auto_approve(&read, &["resource-star".to_string()]).is_err());
 }
+
+/// The example rules file of the README and of docs/kubiya.md: clean, and deciding as
+/// they say (read-only auto, writes with one approver, admin with two and break-glass).
+#[test]
+fn the_documented_example_rules_are_clean_and_decide_as_documented() {
+    Iam::new().ensure_user("alice");
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (doc, after) in [
+        ("README.md", "## Access rules"),
+        ("docs/kubiya.md", "## 10. Access rules for the teammate"),
+    ] {
+        let text = std::fs::read_to_string(format!("{root}/{doc}")).expect("doc");
+        let from = text.find(after).expect("section");
+        let block = text[from..]
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|b| b.split("```").next())
+            .expect("a toml block");
+        let j = with_rules(Backend::Local, block);
+        let checked = j.run(&["rules", "check", "--output", "json"]).ok().json();
+        assert_eq!(
+            (checked["errors"].as_u64(), checked["warnings"].as_u64()),
+            (Some(0), Some(0)),
+            "{doc}: {checked}"
+        );
+        let read = j.request().flag("--iam-user", "alice").s3_read().id();
+        assert_eq!(
+            rec(&j, &read)["approvals"][0]["by"],
+            "rule:read-only",
+            "{doc}"
+        );
+        let write = s3_write(j.request().flag("--iam-user", "alice")).id();
+        let w = rec(&j, &write);
+        assert_eq!(
+            (w["terms"]["rule"].as_str(), w["quorum"].as_u64()),
+            (Some("writes"), Some(1))
+        );
+        let admin = iam_admin(j.request().flag("--iam-user", "alice")).id();
+        let a = rec(&j, &admin);
+        assert_eq!(
+            (a["terms"]["rule"].as_str(), a["quorum"].as_u64()),
+            (Some("admin"), Some(2))
+        );
+        assert_eq!(a["terms"]["break_glass"], true);
+    }
+}
