@@ -151,9 +151,11 @@ fn domain_matches(pattern: &str, domain: &str) -> bool {
         return !domain.is_empty();
     }
     match pattern.strip_prefix("*.") {
-        Some(parent) => domain
-            .strip_suffix(parent)
-            .is_some_and(|sub| sub.ends_with('.') && sub.len() > 1),
+        Some(parent) => domain.strip_suffix(parent).is_some_and(|sub| {
+            // One or more whole, non-empty labels before the parent domain.
+            sub.strip_suffix('.')
+                .is_some_and(|labels| labels.split('.').all(|l| !l.is_empty()))
+        }),
         None => !has_wildcard(pattern) && pattern == domain,
     }
 }
@@ -211,6 +213,9 @@ mod tests {
         assert!(m("*@*.example.com", "a@eu.example.com"));
         assert!(!m("*@*.example.com", "a@example.com"));
         assert!(!m("*@*.example.com", "a@evilexample.com"));
+        assert!(!m("*@*.example.com", "a@x..example.com"));
+        assert!(!m("*@*.example.com", "a@.example.com"));
+        assert!(m("*@*.example.com", "a@x.eu.example.com"));
         assert!(m("*", "anyone@anywhere.io"));
         assert!(m("dev-?@example.com", "dev-1@example.com"));
         assert!(!m("dev@example.com", "dev+admin@example.com"));

@@ -76,7 +76,7 @@ pub fn run(ctx: &Ctx, args: &ExpireArgs) -> Outcome {
         }
     }
 
-    rep.reminded = super::reminders::send(ctx, as_of, args.dry_run)?;
+    rep.reminded = super::reminders::send(ctx, as_of, args.dry_run);
     let report = Report::of(&rep, text(&rep))?;
     if !rep.failed.is_empty() {
         return Err(output::Failure::with_report(

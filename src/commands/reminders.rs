@@ -34,8 +34,18 @@ fn all(page: impl Fn(usize) -> Result<Vec<String>, StoreError>) -> Result<Vec<St
     }
 }
 
-/// Send (or with `dry_run`, list) the reminders due as of `as_of`.
-pub fn send(ctx: &Ctx, as_of: Timestamp, dry_run: bool) -> Result<Vec<Reminded>> {
+/// Send (or with `dry_run`, list) the reminders due as of `as_of`. A failure here never
+/// fails the sweep that called it: it is a warning, and the next run tries again.
+pub fn send(ctx: &Ctx, as_of: Timestamp, dry_run: bool) -> Vec<Reminded> {
+    send_due(ctx, as_of, dry_run).unwrap_or_else(|e| {
+        crate::output::warn(format!(
+            "reminders not sent this run (the next one tries again): {e:#}"
+        ));
+        Vec::new()
+    })
+}
+
+fn send_due(ctx: &Ctx, as_of: Timestamp, dry_run: bool) -> Result<Vec<Reminded>> {
     let times = ReminderTimes {
         every: ctx.config.remind_after,
         warn_before: ctx.config.warn_before,

@@ -180,6 +180,12 @@ pub fn review(
         )));
     }
     check_reviewer(cur, reviewer, approvers)?;
+    if let Some(l) = cur.lease_held(now) {
+        return Err(RuleError::WrongState(format!(
+            "{} is being worked on by {} until {}; review it after that",
+            cur.id, l.owner, l.until
+        )));
+    }
     let mut t = step(
         cur,
         now,

@@ -88,9 +88,14 @@ impl Request {
                             && self.reminders.expiring != Some(e)
                     })
             }
-            ReminderKind::Review => self
-                .review_score()
-                .is_some_and(|since| since.plus(t.every) <= as_of),
+            // Never while a process holds the grant to act on AWS: a reminder's commit
+            // would change the version under it. The next run sends it.
+            ReminderKind::Review => {
+                self.lease.is_none()
+                    && self
+                        .review_score()
+                        .is_some_and(|since| since.plus(t.every) <= as_of)
+            }
         }
     }
 }
@@ -148,4 +153,91 @@ pub fn remind(
     // the time it has left before it times out.
     t.next.updated_at = cur.updated_at;
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::{
+        approve_by_rule, break_glass_created, review, ApprovalMode, Lease, NewRequest, Target,
+        Terms,
+    };
+
+    fn terms(approval: ApprovalMode, break_glass: bool) -> Terms {
+        Terms {
+            approvers: vec!["boss@example.com".into()],
+            max_ttl_secs: 7200,
+            pending_timeout_secs: 86400,
+            allowed_services: None,
+            rule: Some("r".into()),
+            rules_sha256: Some("0".repeat(64)),
+            approval,
+            extensions: 1,
+            break_glass,
+        }
+    }
+
+    fn new(t: Terms, findings: Vec<crate::policy::Finding>) -> Request {
+        Request::new(NewRequest {
+            id: "jit-test".into(),
+            requester: "dev@example.com".into(),
+            purpose: "debug".into(),
+            ttl: Duration::from_secs(3600),
+            target: Target::IamUser { name: "dev".into() },
+            policy: Some(serde_json::json!({"Version":"2012-10-17"})),
+            policy_name: "jit-test".into(),
+            policy_source: "file".into(),
+            policy_notes: vec![],
+            findings,
+            quorum: 1,
+            terms: Some(t),
+            beneficiary: None,
+            permission_set_contents: None,
+            now: Timestamp(1_000_000),
+        })
+    }
+
+    #[test]
+    fn only_a_rule_that_allows_it_approves_on_its_own() {
+        let r = new(terms(ApprovalMode::Required, false), vec![]);
+        assert!(approve_by_rule(&r, Timestamp(1_000_001)).is_err());
+        assert!(break_glass_created(&r, "incident").is_err());
+        let finding = crate::policy::Finding::new(
+            crate::policy::codes::RESOURCE_STAR,
+            "every resource",
+            "name one",
+        );
+        // Even a record that says auto is not approved by its rule with a security finding.
+        let r = new(terms(ApprovalMode::Auto, false), vec![finding]);
+        assert!(approve_by_rule(&r, Timestamp(1_000_001)).is_err());
+        let r = new(terms(ApprovalMode::Auto, false), vec![]);
+        let t = approve_by_rule(&r, Timestamp(1_000_001)).expect("auto");
+        assert_eq!(t.next.approvals[0].by, "rule:r");
+        assert_eq!(t.next.state, State::Approved);
+    }
+
+    #[test]
+    fn nothing_commits_under_a_live_lease() {
+        let r = new(terms(ApprovalMode::Required, true), vec![]);
+        let mut bg = break_glass_created(&r, "incident")
+            .expect("break-glass")
+            .next;
+        let times = ReminderTimes {
+            every: Duration::from_secs(60),
+            warn_before: Duration::from_secs(60),
+        };
+        let later = Timestamp(1_000_000 + 3600);
+        assert!(bg.reminder_due(ReminderKind::Review, later, times));
+        bg.state = State::Attaching;
+        bg.lease = Some(Lease {
+            owner: "other".into(),
+            until: Timestamp(2_000_000),
+        });
+        assert!(!bg.reminder_due(ReminderKind::Review, later, times));
+        assert!(remind(&bg, ReminderKind::Review, times, later, later).is_err());
+        let approvers = vec!["boss@example.com".to_string()];
+        assert!(review(&bg, "boss@example.com", "ok", &approvers, later).is_err());
+        bg.lease = None;
+        assert!(review(&bg, "boss@example.com", "ok", &approvers, later).is_ok());
+    }
 }
