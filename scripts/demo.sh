@@ -15,6 +15,8 @@ trap 'rm -rf "$STATE"; cleanup' EXIT
 export JIT_STATE_DIR="$STATE"            # embedded store: no Redis needed
 unset BACKEND_URL KUBIYA_JIT_WEBHOOK
 export APPROVAL_LIST="boss@example.com"
+# Records and their history are MACed with this key; `status` shows them verified.
+export JIT_STATE_KEY=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(32))')
 
 iam() { "$VENV/bin/python" - "$@" <<'PY'
 import sys, boto3
