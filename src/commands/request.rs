@@ -382,7 +382,7 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
         target,
         policy_name,
         policy: sourced,
-        mut findings,
+        findings,
         inspection,
         ..
     } = p;
@@ -397,7 +397,6 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
             "rule {rule} approves automatically, but not this request: {why}; it waits for the rule's approvers"
         ));
     }
-    findings.shrink_to_fit();
     let r = Request::new(NewRequest {
         id,
         requester,
