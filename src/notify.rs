@@ -150,7 +150,14 @@ pub fn bodies(kinds: &[EventKind], r: &Request, config: &Config) -> Vec<Value> {
 fn envelope(body: &Value, config: &Config) -> Value {
     let raw = body.to_string();
     let signature = config.webhook_secret.as_ref().map(|s| sign(s, &raw));
-    json!({"raw": raw, "signature": signature})
+    let mac = config.state_key.as_ref().map(|k| outbox_mac(k, &raw));
+    json!({"raw": raw, "signature": signature, "mac": mac})
+}
+
+/// With JIT_STATE_KEY, outbox entries are authenticated like records: whoever can write to
+/// the store without the key cannot queue an event, signed or not.
+fn outbox_mac(key: &str, raw: &str) -> String {
+    crate::digest::hmac_sha256_hex(key.as_bytes(), format!("outbox\0{raw}").as_bytes())
 }
 
 fn sign(secret: &str, raw: &str) -> String {
@@ -175,6 +182,16 @@ fn unpack(item: &Value, config: &Config) -> Result<(String, Option<String>), &'s
         // An entry from a version that queued bare bodies.
         (None, _) => (item.to_string(), None),
     };
+    if let Some(key) = &config.state_key {
+        match item.get("mac").and_then(Value::as_str) {
+            Some(mac) if mac == outbox_mac(key, &raw) => {}
+            _ => {
+                return Err(
+                    "it does not verify under JIT_STATE_KEY (written to the store by someone else)",
+                )
+            }
+        }
+    }
     match (&config.webhook_secret, &signature) {
         (Some(_), None) => Err("it was not signed when it was queued"),
         (Some(secret), Some(sig)) if *sig != sign(secret, &raw) => {

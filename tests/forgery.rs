@@ -274,3 +274,26 @@ fn one_unreadable_record_does_not_hide_the_others() {
         );
     }
 }
+
+#[test]
+fn with_a_state_key_a_forged_outbox_entry_is_dropped_even_without_a_webhook_secret() {
+    let hook = Receiver::start();
+    let mut j = sealed(Backend::Redis);
+    j.set("KUBIYA_JIT_WEBHOOK", &hook.url);
+    let forged = json!({
+        "raw": json!({"event": "approved", "request_id": "jit-forged000001",
+                      "text": "<!channel> approved: <https://evil.example|open the console>"}).to_string(),
+        "signature": null
+    });
+    let _: () = redis::cmd("RPUSH")
+        .arg(key(&j, "outbox"))
+        .arg(forged.to_string())
+        .query(&mut redis())
+        .expect("RPUSH");
+    let id = j.request_user("alice", &[]);
+    assert!(
+        hook.events_for("jit-forged000001").is_empty(),
+        "a forged entry was delivered"
+    );
+    assert_eq!(hook.events_for(&id), ["request_created"]);
+}

@@ -57,6 +57,9 @@ ENV = [
     "BACKEND_URL",
     "BACKEND_PORT",
     "BACKEND_DB",
+    "BACKEND_USER",
+    "BACKEND_TLS",
+    "BACKEND_TLS_CA",
     "KUBIYA_JIT_WEBHOOK",
     "APPROVAL_SLACK_CHANNEL",
     "APPROVAL_LIST",
@@ -92,6 +95,8 @@ ENV = [
 # Never plain env: mounted from Kubiya's secret store.
 DEFAULT_SECRETS = [
     "BACKEND_PASS",
+    # authenticates every stored record: every tool and the scheduled tasks need the same one
+    "JIT_STATE_KEY",
     "HF_TOKEN",
     "JIT_WEBHOOK_SECRET",
     "AWS_ACCESS_KEY_ID",

@@ -8,8 +8,9 @@ use super::{classify, is_code, retry_later, GrantError, Grantor, Inspection};
 use crate::grant::{Grant, GrantDetails, Holders, IamDetails};
 use crate::request::{Beneficiary, Request, Target};
 
-/// Tags on an IAM user or role that name the person it belongs to, most specific first.
-pub const OWNER_TAGS: &[&str] = &["aws-jit:owner", "email"];
+/// Tags on an IAM user or role that name the person it belongs to (keys compared without
+/// regard to case). Every one present counts.
+pub const OWNER_TAGS: &[&str] = &["aws-jit:owner", "owner", "email"];
 
 pub const PATH: &str = "/jit/";
 pub const TAG_REQUEST: &str = "aws-jit:request-id";
@@ -50,16 +51,33 @@ impl IamGrantor {
 }
 
 impl Grantor for IamGrantor {
-    /// The principal must exist; its owner tag, when present, names the beneficiary.
+    /// The principal must exist. Its owner tags name the beneficiary; an IAM user is also
+    /// known by its own name (a user called `boss` or `boss@example.com` is boss's).
     async fn inspect(&self, target: &Target) -> Result<Inspection, GrantError> {
-        let tags = self.principal_tags(&Principal::of(target)?).await?;
-        let beneficiary = OWNER_TAGS.iter().find_map(|key| {
-            tags.iter()
-                .find(|(k, v)| k.eq_ignore_ascii_case(key) && !v.trim().is_empty())
-                .map(|(_, v)| Beneficiary {
-                    identities: vec![v.trim().to_string()],
-                    source: format!("iam-tag:{key}"),
-                })
+        let principal = Principal::of(target)?;
+        let tags = self.principal_tags(&principal).await?;
+        let mut identities = Vec::new();
+        let mut sources = Vec::new();
+        if let Principal::User(name) = principal {
+            identities.push(name.to_string());
+            sources.push("iam-user-name".to_string());
+        }
+        for key in OWNER_TAGS {
+            for (_, value) in tags.iter().filter(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                // One tag may name several people: "dev@example.com boss@example.com".
+                let named: Vec<&str> = value
+                    .split(|c: char| c.is_whitespace() || ",;/".contains(c))
+                    .filter(|v| !v.is_empty())
+                    .collect();
+                if !named.is_empty() {
+                    identities.extend(named.iter().map(|v| v.to_string()));
+                    sources.push(format!("iam-tag:{key}"));
+                }
+            }
+        }
+        let beneficiary = (!identities.is_empty()).then(|| Beneficiary {
+            identities,
+            source: sources.join(", "),
         });
         Ok(Inspection {
             beneficiary,

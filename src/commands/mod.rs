@@ -92,7 +92,10 @@ impl Ctx {
         if !crate::ids::is_request_id(id) {
             return Err(JitError::invalid(
                 "ID",
-                format!("`{id}` is not a request id (they look like jit-7k2m9q4x1zab)"),
+                format!(
+                    "`{}` is not a request id (they look like jit-7k2m9q4x1zab)",
+                    crate::text::safe(id)
+                ),
             )
             .into());
         }
@@ -143,16 +146,20 @@ pub fn refuse_if_stale(ctx: &Ctx, cur: &Request) -> Result<()> {
 /// ALLOWED_SERVICES of the acting process can narrow what a request was allowed, never
 /// widen it: a policy using a service it does not list is refused.
 pub fn refuse_services_not_allowed(ctx: &Ctx, cur: &Request) -> Result<()> {
-    let (Some(allowed), Some(policy)) = (&ctx.config.allowed_services, &cur.policy) else {
+    let Some(allowed) = &ctx.config.allowed_services else {
         return Ok(());
     };
-    let findings = crate::policy::validate(
-        policy,
-        &crate::policy::ValidateOptions {
-            allowed_services: Some(allowed.clone()),
-            ..Default::default()
-        },
-    );
+    let findings = match (&cur.policy, &cur.permission_set_contents) {
+        (Some(policy), _) => crate::policy::validate(
+            policy,
+            &crate::policy::ValidateOptions {
+                allowed_services: Some(allowed.clone()),
+                ..Default::default()
+            },
+        ),
+        (None, Some(contents)) => crate::policy::permission_set::judge(contents, Some(allowed)),
+        (None, None) => return Ok(()),
+    };
     let outside: Vec<String> = findings
         .iter()
         .filter(|f| f.code == crate::policy::codes::SERVICE_NOT_ALLOWED)

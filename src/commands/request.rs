@@ -243,7 +243,20 @@ pub fn prepare(ctx: &Ctx, args: &RequestArgs) -> Result<Prepared, Failure> {
         .inspect(&target)
         .context("reading the target before storing the request")?;
     if let Some(contents) = &inspection.contents {
-        findings.extend(policy::permission_set::judge(contents));
+        findings.extend(policy::permission_set::judge(
+            contents,
+            ctx.config.allowed_services.as_deref(),
+        ));
+        if policy::blocking(&findings) {
+            let listing = crate::render::findings(&findings);
+            return Err(Failure::with_report(
+                JitError::invalid(
+                    "--permission-set",
+                    format!("the permission set grants what this installation does not allow; nothing was stored\n{listing}"),
+                ),
+                Report::new(serde_json::json!({ "findings": findings }), ""),
+            ));
+        }
     }
     Ok(Prepared {
         id,
@@ -452,19 +465,6 @@ pub fn run(ctx: &Ctx, args: &RequestArgs) -> Outcome {
         }
         for line in &understood {
             out.push_str(&format!("\nunderstood: {line}"));
-        }
-        if let Some(b) = &r.beneficiary {
-            if !b
-                .identities
-                .iter()
-                .any(|i| request::same_person(i, &r.requester))
-            {
-                out.push_str(&format!(
-                    "\nfor {} (not the requester; from {})",
-                    b.identities.join(" / "),
-                    b.source
-                ));
-            }
         }
         if !r.findings.is_empty() {
             out.push_str(&format!(

@@ -22,7 +22,8 @@ pub fn maybe_same_person(a: &str, b: &str) -> bool {
         match s.split_once('@') {
             Some((local, domain)) => (
                 local.split('+').next().unwrap_or(local).to_string(),
-                Some(domain.to_string()),
+                // `example.com.` is `example.com` in DNS.
+                Some(domain.trim_end_matches('.').to_string()),
             ),
             None => (s.split('+').next().unwrap_or(&s).to_string(), None),
         }
@@ -176,6 +177,7 @@ mod tests {
             "admin@example.com"
         ));
         assert!(maybe_same_person("admin", "admin@example.com"));
+        assert!(maybe_same_person("admin@example.com.", "admin@example.com"));
         assert!(!maybe_same_person(
             "admin@example.com",
             "admin@other.example"

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use super::rules::{
-    check_acknowledged, check_policy_hash, check_reviewer, check_revoker, same_person,
+    check_acknowledged, check_policy_hash, check_reviewer, check_revoker, maybe_same_person,
+    same_person,
 };
 use super::{
     actors, Approval, AuditAction, AuditEntry, Claim, Decision, EventKind, Grant, Removal,
@@ -94,10 +95,11 @@ pub fn approve(
     expect_state(cur, &[State::Pending], "approve")?;
     check_reviewer(cur, input.approver, input.approvers)?;
     let quorum = cur.quorum_needed(input.quorum);
+    // One person fills one place in a quorum, however they spell their address.
     if cur
         .approvals
         .iter()
-        .any(|a| same_person(&a.by, input.approver))
+        .any(|a| maybe_same_person(&a.by, input.approver))
     {
         return Err(RuleError::WrongState(format!(
             "{} has already approved {}; {} more distinct approver(s) needed",

@@ -124,7 +124,16 @@ pub fn holder_key(r: &Request) -> Option<String> {
             account_id,
             permission_set: Some(ps),
             ..
-        } => Some(format!("sso|{account_id}|{ps}")),
+        } => {
+            // The ARN read when the request was made: one permission set named by name
+            // in one request and by ARN in another is one shared assignment.
+            let ps = r
+                .permission_set_contents
+                .as_ref()
+                .map(|c| c.arn.as_str())
+                .unwrap_or(ps);
+            Some(format!("sso|{account_id}|{ps}"))
+        }
         _ => None,
     }
 }

@@ -48,8 +48,9 @@ EXPECTED_TOOLS = {
 # Variable names of the original Kubiya teammate that must survive as arguments.
 ORIGINAL_ARG_NAMES = {"purpose", "ttl", "policy_description", "permission_set_name", "policy_name", "request_id"}
 REQUIRED_ENV = {"BACKEND_URL", "BACKEND_PORT", "KUBIYA_JIT_WEBHOOK", "APPROVAL_SLACK_CHANNEL",
-                "APPROVAL_LIST", "KUBIYA_USER_EMAIL", "AWS_REGION"}
-REQUIRED_SECRETS = {"BACKEND_PASS", "HF_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+                "APPROVAL_LIST", "KUBIYA_USER_EMAIL", "AWS_REGION",
+                "BACKEND_USER", "BACKEND_TLS", "BACKEND_TLS_CA"}
+REQUIRED_SECRETS = {"BACKEND_PASS", "JIT_STATE_KEY", "HF_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 # Caller identity comes from KUBIYA_USER_EMAIL; a tool argument for these flags
 # would let a chat user act as someone else.
 IDENTITY_FLAGS = {("request", "requester"), ("approve", "approver"), ("reject", "approver"),
