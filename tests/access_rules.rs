@@ -549,18 +549,19 @@ security = ["sec-lead@example.com", "ciso@example.com"]
 
 #[test]
 fn break_glass_is_self_approved_announced_at_once_and_reviewed_after() {
-    Iam::new().ensure_user("alice");
+    // The requester's own IAM user: `dev` is dev@example.com's by its name.
+    Iam::new().ensure_user("dev");
     let hook = Receiver::start();
     for backend in BOTH {
         let mut j = with_rules(backend, COMPANY);
         j.set("KUBIYA_JIT_WEBHOOK", &hook.url);
         // Capped at the rule's maximum (2h).
-        iam_admin(j.request().flag("--iam-user", "alice"))
+        iam_admin(j.request().flag("--iam-user", "dev"))
             .flag("--ttl", "3h")
             .args(&["--break-glass", "--reason", "prod is down"])
             .run()
             .code(2);
-        let id = iam_admin(j.request().flag("--iam-user", "alice"))
+        let id = iam_admin(j.request().flag("--iam-user", "dev"))
             .flag("--ttl", "1h")
             .args(&["--break-glass", "--reason", "prod is down"])
             .id();
@@ -666,7 +667,19 @@ approvers = ["boss@example.com"]
         "{}",
         r.stderr
     );
+    // An IAM user called alice is alice's, not dev's.
+    iam_admin(j.request().flag("--iam-user", "alice"))
+        .flag("--ttl", "1h")
+        .args(&["--break-glass", "--reason", "now"])
+        .run()
+        .code(5);
     assert_eq!(count_requests(&j), 0);
+    // dev's own user: allowed.
+    iam.ensure_user("dev");
+    iam_admin(j.request().flag("--iam-user", "dev"))
+        .flag("--ttl", "1h")
+        .args(&["--break-glass", "--reason", "now"])
+        .id();
 }
 
 #[test]
@@ -875,6 +888,7 @@ fn an_auto_rule_extends_at_once() {
 #[test]
 fn reminders_are_sent_once_per_interval_across_expire_runs() {
     Iam::new().ensure_user("alice");
+    Iam::new().ensure_user("dev");
     let hook = Receiver::start();
     for backend in BOTH {
         let mut j = with_rules(backend, COMPANY);
@@ -889,7 +903,7 @@ fn reminders_are_sent_once_per_interval_across_expire_runs() {
         j.run(&["approve", &active, "--approver", APPROVER]).ok();
         j.run(&["attach", &active]).ok();
         let ends = instant(&rec(&j, &active)["expires_at"]);
-        let bg = iam_admin(j.request().flag("--iam-user", "alice"))
+        let bg = iam_admin(j.request().flag("--iam-user", "dev"))
             .flag("--ttl", "1h")
             .args(&["--break-glass", "--reason", "incident"])
             .id();
@@ -1092,6 +1106,12 @@ fn rules_check_names_every_problem_with_its_line() {
         ("bad-approver", "[[rule]]\nname = \"a\"\napprovers = [\"*@example.com\"]\n", 3),
         ("bad-approver", "[groups]\nops = [\"not-an-email\"]\n\n[[rule]]\nname = \"a\"\n", 2),
         ("quorum", "[[rule]]\nname = \"a\"\napprovers = [\"boss@example.com\"]\nquorum = 2\n", 4),
+        // One mailbox, two spellings: one approver.
+        (
+            "quorum",
+            "[[rule]]\nname = \"a\"\napprovers = [\"boss@example.com\", \"Boss+jit@example.com\"]\nquorum = 2\n",
+            4,
+        ),
         ("auto-broad", "[[rule]]\nname = \"a\"\napproval = \"auto\"\nfindings = \"none\"\n", 3),
         ("auto-broad", "[[rule]]\nname = \"a\"\napproval = \"auto\"\nmax_access = \"read\"\n", 3),
         ("auto-broad", "[[rule]]\nname = \"a\"\napproval = \"auto\"\nmax_access = \"write\"\nfindings = \"none\"\n", 3),

@@ -236,7 +236,7 @@ fn approvers(file: &RulesFile, rule: &Rule, d: &Defaults, add: &mut impl FnMut(L
                 rule.name
             ),
         ));
-    } else if rule.approval == Mode::Required && resolved.len() < rule.quorum {
+    } else if rule.approval == Mode::Required && distinct(&resolved) < rule.quorum {
         add(Lint::error(
             rule.line_of("quorum"),
             "quorum",
@@ -248,6 +248,18 @@ fn approvers(file: &RulesFile, rule: &Rule, d: &Defaults, add: &mut impl FnMut(L
             ),
         ));
     }
+}
+
+/// People among `approvers`: one mailbox fills one place in a quorum, however it is
+/// spelled (`boss@` and `Boss+jit@` are one approver).
+fn distinct(approvers: &[String]) -> usize {
+    let mut seen: Vec<&String> = Vec::new();
+    for a in approvers {
+        if !seen.iter().any(|s| crate::request::maybe_same_person(s, a)) {
+            seen.push(a);
+        }
+    }
+    seen.len()
 }
 
 fn auto(rule: &Rule, add: &mut impl FnMut(Lint)) {

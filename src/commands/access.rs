@@ -7,7 +7,7 @@ use anyhow::Result;
 use crate::access::{self, Defaults, Evaluation, Resolved, RulesFile, Subject};
 use crate::config::{Config, RulesSource};
 use crate::error::JitError;
-use crate::request::{maybe_same_person, Beneficiary, Terms};
+use crate::request::{maybe_same_person, same_person, Beneficiary, Target, Terms};
 
 /// Largest rules file accepted.
 pub const MAX_RULES_BYTES: u64 = 1024 * 1024;
@@ -131,14 +131,20 @@ pub fn short_of_approvers(
     requester: &str,
     beneficiary: Option<&Beneficiary>,
 ) -> Option<String> {
-    let eligible: Vec<&String> = resolved
+    let mut eligible: Vec<&String> = Vec::new();
+    for a in resolved
         .approvers
         .iter()
         .filter(|a| !maybe_same_person(a, requester))
         .filter(|a| {
             !beneficiary.is_some_and(|b| b.identities.iter().any(|i| maybe_same_person(a, i)))
         })
-        .collect();
+    {
+        // One mailbox fills one place in a quorum, however it is spelled.
+        if !eligible.iter().any(|e| maybe_same_person(e, a)) {
+            eligible.push(a);
+        }
+    }
     if eligible.len() >= resolved.quorum {
         return None;
     }
@@ -154,6 +160,25 @@ pub fn short_of_approvers(
             resolved.approvers.join(", ")
         }
     ))
+}
+
+/// Whether the access would go to `requester` alone (break-glass is only for oneself).
+/// An Identity Center user is one person known by several names: one of them must be
+/// the requester's. An IAM principal is known by its name and by owner tags that may name
+/// several people: every one of them must be the requester. A bare name (an IAM user
+/// called `dev`) stands for the requester when it is their address's local part.
+pub fn only_for(requester: &str, target: &Target, b: &Beneficiary) -> bool {
+    let mine = |i: &String| {
+        if i.contains('@') {
+            same_person(i, requester)
+        } else {
+            maybe_same_person(i, requester)
+        }
+    };
+    match target {
+        Target::Sso { .. } => b.identities.iter().any(mine),
+        _ => !b.identities.is_empty() && b.identities.iter().all(mine),
+    }
 }
 
 /// The terms recorded on a request: what its rule decided, fixed from now on.
@@ -172,5 +197,47 @@ pub fn terms(config: &Config, decision: &Decision, resolved: &Resolved, auto: bo
         },
         extensions: resolved.extensions,
         break_glass: resolved.break_glass,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(ids: &[&str]) -> Beneficiary {
+        Beneficiary {
+            identities: ids.iter().map(|s| s.to_string()).collect(),
+            source: "test".into(),
+        }
+    }
+
+    #[test]
+    fn break_glass_is_only_for_oneself() {
+        let me = "dev@example.com";
+        let user = |n: &str| Target::IamUser { name: n.into() };
+        let sso = Target::Sso {
+            user: "u-123".into(),
+            account_id: "111122223333".into(),
+            permission_set: None,
+        };
+        assert!(only_for(me, &user("dev"), &b(&["dev"])));
+        assert!(only_for(me, &user("dev"), &b(&["dev", "DEV@example.com"])));
+        assert!(!only_for(me, &user("alice"), &b(&["alice"])));
+        // A tag naming someone besides the requester: not only theirs.
+        assert!(!only_for(
+            me,
+            &user("dev"),
+            &b(&["dev", "dev@example.com", "ops@example.com"])
+        ));
+        // An address is matched exactly: another domain, or a +tag, is someone else.
+        assert!(!only_for(
+            me,
+            &user("dev"),
+            &b(&["dev", "dev@other.example"])
+        ));
+        // One Identity Center user, several names: one of them must be the requester's.
+        assert!(only_for(me, &sso, &b(&["u-123", "dev@example.com"])));
+        assert!(!only_for(me, &sso, &b(&["u-123", "alice@example.com"])));
+        assert!(!only_for(me, &user("x"), &b(&[])));
     }
 }

@@ -334,15 +334,12 @@ pub fn judge(ctx: &Ctx, p: &Prepared, break_glass: bool) -> Result<Judged, Box<R
     let beneficiary = p.inspection.beneficiary.as_ref();
     if break_glass {
         if let Some(b) = beneficiary {
-            if !b
-                .identities
-                .iter()
-                .any(|i| request::same_person(i, &p.requester))
-            {
+            if !super::access::only_for(&p.requester, &p.target, b) {
                 return refuse(
                     decision,
                     JitError::NotAuthorised(format!(
-                        "break-glass grants access only to the one who asks: {} would receive it                          (from {}), not {}; ask for it without --break-glass",
+                        "break-glass grants access only to the one who asks: {} would receive it \
+                         (from {}), not only {}; ask for it without --break-glass",
                         b.identities.join(" / "),
                         b.source,
                         p.requester

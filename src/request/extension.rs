@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::rules::{check_reviewer, same_person};
+use super::rules::{check_reviewer, maybe_same_person, same_person};
 use super::transitions::{expect_state, step};
 use super::{
     Approval, ApproveInput, AuditAction, EventKind, Request, RuleError, State, Transition,
@@ -206,10 +206,11 @@ pub fn approve_extension(
     };
     check_reviewer(cur, input.approver, input.approvers)?;
     let quorum = cur.quorum_needed(input.quorum);
+    // One person fills one place in a quorum, however they spell their address.
     if ext
         .approvals
         .iter()
-        .any(|a| same_person(&a.by, input.approver))
+        .any(|a| maybe_same_person(&a.by, input.approver))
     {
         return Err(RuleError::WrongState(format!(
             "{} has already approved the extension of {}; {} more distinct approver(s) needed",

@@ -861,8 +861,16 @@ def test_access_rule_tools_drive_the_real_binary(tools, sandbox):
     after = show(rid)
     assert after["expires_at"] != before and after["extended"][0]["approved_by"] == ["rule:read-only"]
 
-    out = tool("aws_jit_request_access", dict(admin, purpose="incident", ttl="30m", break_glass="true",
-                                              incident="prod down"), "alice@example.com").stdout
+    # Break-glass only for oneself: on alice's own IAM user (hers by its name).
+    try:
+        iam.create_user(UserName="alice")
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+    tool("aws_jit_request_access", dict(admin, purpose="incident", ttl="30m", break_glass="true",
+                                        incident="prod down"), "alice@example.com", rc=5)
+    out = tool("aws_jit_request_access", dict(admin, iam_user="alice", purpose="incident", ttl="30m",
+                                              break_glass="true", incident="prod down"),
+               "alice@example.com").stdout
     bg = re.search(r"jit-[0-9a-z]+", out).group(0)
     assert show(bg)["state"] == "approved" and show(bg)["break_glass"]["reason"] == "prod down"
     assert bg in tool("aws_jit_status", {"unreviewed": "true"}, "alice@example.com").stdout
