@@ -48,6 +48,10 @@ fn run(args: Vec<OsString>) -> Outcome {
             return Ok(Report::new(spec.clone(), output::json_text(&spec)));
         }
         Command::Policy(cmd) => return commands::policy::run(cmd),
+        // Linting a rules file needs the settings, never the store.
+        Command::Rules(cli::RulesCommand::Check(a)) => {
+            return commands::rules::check(&Config::from_env()?, a)
+        }
         _ => {}
     }
     let ctx = Ctx::new(Config::from_env()?)?;

@@ -78,6 +78,33 @@ pub struct Config {
     pub state_key: Option<String>,
     pub allowed_services: Option<Vec<String>>,
     pub caller: Option<String>,
+    /// JIT_RULES_FILE or JIT_RULES: the access rules; None: the implicit rule.
+    pub rules: Option<RulesSource>,
+    /// JIT_REMIND_AFTER: how long a request waits before (and between) reminders.
+    pub remind_after: Duration,
+    /// JIT_WARN_BEFORE: how long before its end a grant is announced as ending soon.
+    pub warn_before: Duration,
+}
+
+/// Where the access rules come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RulesSource {
+    /// JIT_RULES_FILE.
+    File(PathBuf),
+    /// JIT_RULES: the same TOML inline (for Kubiya teammates, where files are awkward).
+    Inline(String),
+}
+
+fn rules_source() -> Result<Option<RulesSource>, JitError> {
+    match (var(&["JIT_RULES_FILE"]), std::env::var("JIT_RULES").ok()) {
+        (Some(_), Some(inline)) if !inline.trim().is_empty() => Err(JitError::invalid(
+            "JIT_RULES_FILE",
+            "JIT_RULES_FILE and JIT_RULES are both set; keep one",
+        )),
+        (Some(path), _) => Ok(Some(RulesSource::File(PathBuf::from(path)))),
+        (None, Some(inline)) if !inline.trim().is_empty() => Ok(Some(RulesSource::Inline(inline))),
+        (None, _) => Ok(None),
+    }
 }
 
 /// Reads one variable; the first of `names` that is set and non-empty wins.
@@ -148,6 +175,10 @@ pub const VARIABLES: &[&str] = &[
     "JIT_SSO_POLL_TIMEOUT",
     "JIT_SSO_POLL_INTERVAL",
     "JIT_STATE_KEY",
+    "JIT_RULES_FILE",
+    "JIT_RULES",
+    "JIT_REMIND_AFTER",
+    "JIT_WARN_BEFORE",
 ];
 
 /// JIT_STATE_KEY shorter than this is refused: the MACs are only as strong as the key.
@@ -252,6 +283,9 @@ impl Config {
             allowed_services: var(&["ALLOWED_SERVICES", "allowed_services"])
                 .map(|v| split_list(&v)),
             caller: var(&["KUBIYA_USER_EMAIL"]),
+            rules: rules_source()?,
+            remind_after: duration_var(&["JIT_REMIND_AFTER"], Duration::from_secs(30 * 60))?,
+            warn_before: duration_var(&["JIT_WARN_BEFORE"], Duration::from_secs(15 * 60))?,
         })
     }
 

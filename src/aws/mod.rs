@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod concurrent;
 pub mod iam;
 pub mod owned;
+pub mod retag; // access rules: the expiry tag moves with an extension
 pub mod sso;
 
 use std::future::Future;

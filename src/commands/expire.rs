@@ -47,6 +47,8 @@ pub struct Sweep {
     /// `--reconcile-every`: the reconcile report, when this run did one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reconcile: Option<reconcile::Sweep>,
+    /// Reminders sent (access rules: decisions awaited, grants ending soon, reviews missing).
+    pub reminded: Vec<super::reminders::Reminded>,
 }
 
 #[derive(Debug, Serialize)]
@@ -152,6 +154,7 @@ pub fn run(ctx: &Ctx, args: &ExpireArgs) -> Outcome {
         }
     }
 
+    rep.reminded = super::reminders::send(ctx, as_of, args.dry_run);
     let report = Report::of(&rep, text(&rep))?;
     let reconcile_failed = rep.reconcile.as_ref().is_some_and(|r| !r.failed.is_empty());
     if !rep.failed.is_empty() || reconcile_failed {
@@ -276,6 +279,7 @@ fn text(rep: &Sweep) -> String {
             rep.remaining
         ));
     }
+    out.push_str(&super::reminders::text(&rep.reminded, rep.dry_run));
     if out.is_empty() {
         out = format!("nothing due at {}\n", rep.now);
     }

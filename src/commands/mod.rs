@@ -1,16 +1,21 @@
 //! One file per subcommand, each thin: load -> decide (pure, in `request`) -> act -> record.
 
+pub mod access;
 pub mod approve;
 pub mod attach;
 pub mod cancel;
 pub mod expire;
+pub mod extend;
 pub mod holder;
 pub mod policy;
 pub mod reconcile;
 pub mod reject;
+pub mod reminders;
 pub mod removal;
 pub mod request;
+pub mod review;
 pub mod revoke;
+pub mod rules;
 pub mod status;
 
 use std::cell::OnceCell;
@@ -233,6 +238,10 @@ pub fn dispatch(ctx: &Ctx, command: &Command) -> Outcome {
         Command::Revoke(a) => revoke::run(ctx, a),
         Command::Cancel(a) => cancel::run(ctx, a),
         Command::Reconcile(a) => reconcile::run(ctx, a),
+        Command::Extend(a) => extend::run(ctx, a),
+        Command::Review(a) => review::run(ctx, a),
+        Command::Rules(crate::cli::RulesCommand::Explain(a)) => rules::explain(ctx, a),
+        Command::Rules(crate::cli::RulesCommand::Check(a)) => rules::check(&ctx.config, a),
         Command::Policy(cmd) => policy::run(cmd),
         Command::CliSpec => Ok(crate::output::Report::plain("")),
     }

@@ -5,9 +5,15 @@
 //! the store commits all three atomically or not at all. Who may do what, and what a
 //! request may ask for, are the rules in `rules`.
 
+mod break_glass;
+mod extension;
+mod reminder;
 mod rules;
 mod transitions;
 
+pub use break_glass::*;
+pub use extension::*;
+pub use reminder::*;
 pub use rules::*;
 pub use transitions::*;
 
@@ -124,6 +130,50 @@ pub struct Terms {
     /// Services the policy may use; absent = all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_services: Option<Vec<String>>,
+    /// The access rule that matched (see `access`). Absent: the implicit rule made of
+    /// APPROVAL_LIST, JIT_APPROVAL_QUORUM and JIT_MAX_DURATION.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// SHA-256 of the rules file that decided it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_sha256: Option<String>,
+    /// `auto`: approved by the rule itself (read-only, finding-free requests only).
+    #[serde(default, skip_serializing_if = "ApprovalMode::is_required")]
+    pub approval: ApprovalMode,
+    /// How many times an active grant may be extended.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub extensions: u32,
+    /// The rule allows break-glass.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub break_glass: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// How a rule's requests are approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalMode {
+    /// By people: the rule's approvers, its quorum of them.
+    #[default]
+    Required,
+    /// By the rule, at once; only ever for read-only requests without security findings.
+    Auto,
+}
+
+impl ApprovalMode {
+    pub fn is_required(&self) -> bool {
+        *self == ApprovalMode::Required
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalMode::Required => "required",
+            ApprovalMode::Auto => "auto",
+        }
+    }
 }
 
 /// Who receives the access when it is not (only) the requester: the Identity Center user,
@@ -229,6 +279,18 @@ pub struct Request {
     /// policy is).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permission_set_contents: Option<PermissionSetContents>,
+    /// Approved by the requester alone under a break-glass rule; needs a review after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<BreakGlass>,
+    /// An extension asked for and waiting for approval (it dies with the grant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<Extension>,
+    /// Extensions granted, oldest first: the budget used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extended: Vec<Extended>,
+    /// When `expire` last reminded about this request (sent once per interval).
+    #[serde(default, skip_serializing_if = "Reminders::is_empty")]
+    pub reminders: Reminders,
     /// With JIT_STATE_KEY: the MAC of the newest audit entry (the head of the chain).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_head: Option<String>,
@@ -338,6 +400,10 @@ impl Request {
             terms: n.terms,
             beneficiary: n.beneficiary,
             permission_set_contents: n.permission_set_contents,
+            break_glass: None,
+            extension: None,
+            extended: vec![],
+            reminders: Reminders::default(),
             audit_head: None,
             seal: None,
         }
@@ -361,10 +427,12 @@ impl Request {
 
     /// Who may review: the approvers recorded on the request, narrowed to the acting
     /// process's APPROVAL_LIST when that is set. Records without terms use the process's.
+    /// A request an access rule decided keeps exactly the rule's approvers: APPROVAL_LIST
+    /// is only that rule's default, and the rules file in force later does not apply to it.
     pub fn approvers_now(&self, configured: &[String]) -> Vec<String> {
         match &self.terms {
             None => configured.to_vec(),
-            Some(t) if configured.is_empty() => t.approvers.clone(),
+            Some(t) if configured.is_empty() || t.rule.is_some() => t.approvers.clone(),
             Some(t) => t
                 .approvers
                 .iter()
@@ -504,6 +572,20 @@ pub enum AuditAction {
     Reconcile,
     /// `reconcile` found an active grant changed in AWS.
     Drift,
+    /// Approved by the requester alone, under a break-glass rule.
+    BreakGlass,
+    /// A break-glass grant reviewed afterwards by one of its rule's approvers.
+    Review,
+    /// An extension asked for (it waits for approval).
+    ExtendRequest,
+    /// An extension approved, short of its quorum.
+    ExtendApprovePartial,
+    /// An extension rejected; the grant runs to its expiry.
+    ExtendReject,
+    /// The grant's expiry moved (an extension approved, or an auto rule's at once).
+    Extend,
+    /// `expire` sent a reminder (pending decision, grant ending soon, review missing).
+    Remind,
 }
 
 impl AuditAction {
@@ -529,6 +611,13 @@ impl AuditAction {
             AuditAction::RemoveDeferred => "remove_deferred",
             AuditAction::Reconcile => "reconcile",
             AuditAction::Drift => "drift",
+            AuditAction::BreakGlass => "break_glass",
+            AuditAction::Review => "review",
+            AuditAction::ExtendRequest => "extend_request",
+            AuditAction::ExtendApprovePartial => "extend_approve_partial",
+            AuditAction::ExtendReject => "extend_reject",
+            AuditAction::Extend => "extend",
+            AuditAction::Remind => "remind",
         }
     }
 }
@@ -582,6 +671,21 @@ pub enum EventKind {
     Reconciled,
     /// `reconcile` found an active grant changed in AWS.
     Drift,
+    /// A break-glass request, approved by its requester alone: sent at once.
+    BreakGlass,
+    /// A break-glass grant was reviewed.
+    Reviewed,
+    /// An extension waits for approval.
+    ExtensionRequested,
+    /// An extension was rejected.
+    ExtensionRejected,
+    /// The grant's expiry moved.
+    Extended,
+    /// Still waiting: a decision (pending longer than JIT_REMIND_AFTER) or the review of
+    /// a break-glass grant.
+    Reminder,
+    /// The grant ends within JIT_WARN_BEFORE.
+    ExpiringSoon,
 }
 
 impl EventKind {
@@ -598,6 +702,13 @@ impl EventKind {
             EventKind::Failed => "failed",
             EventKind::Reconciled => "reconciled",
             EventKind::Drift => "drift",
+            EventKind::BreakGlass => "break_glass",
+            EventKind::Reviewed => "reviewed",
+            EventKind::ExtensionRequested => "extension_requested",
+            EventKind::ExtensionRejected => "extension_rejected",
+            EventKind::Extended => "extended",
+            EventKind::Reminder => "reminder",
+            EventKind::ExpiringSoon => "expiring_soon",
         }
     }
 }

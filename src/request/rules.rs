@@ -79,8 +79,12 @@ pub(super) fn check_reviewer(
         ));
     }
     if !approvers.iter().any(|a| same_person(a, reviewer)) {
+        let whose = match cur.rule_name() {
+            Some(rule) => format!("those of access rule {rule}, recorded when it was made"),
+            None => "APPROVAL_LIST when it was made".to_string(),
+        };
         return Err(RuleError::NotAuthorised(format!(
-            "{reviewer} is not among the approvers of {} (APPROVAL_LIST when it was made) and cannot review it",
+            "{reviewer} is not among the approvers of {} ({whose}) and cannot review it",
             cur.id
         )));
     }

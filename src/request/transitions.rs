@@ -12,7 +12,7 @@ use super::{
 };
 use crate::time::Timestamp;
 
-fn step(
+pub(super) fn step(
     cur: &Request,
     now: Timestamp,
     by: &str,
@@ -43,7 +43,7 @@ fn step(
     }
 }
 
-fn expect_state(cur: &Request, allowed: &[State], doing: &str) -> Result<(), RuleError> {
+pub(super) fn expect_state(cur: &Request, allowed: &[State], doing: &str) -> Result<(), RuleError> {
     if allowed.contains(&cur.state) {
         Ok(())
     } else {

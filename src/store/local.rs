@@ -28,6 +28,8 @@ CREATE INDEX IF NOT EXISTS pending_created ON pending(created);
 CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS holders (key TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (key, id));
 CREATE TABLE IF NOT EXISTS locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS unreviewed (id TEXT PRIMARY KEY, since INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS unreviewed_since ON unreviewed(since);
 ";
 
 pub struct LocalStore {
@@ -264,6 +266,15 @@ impl Store for LocalStore {
             }
             .map_err(io)?;
         }
+        // Break-glass requests awaiting review (access rules).
+        match opt_score(r.review_score()) {
+            Some(s) => tx.execute(
+                "INSERT INTO unreviewed (id, since) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET since = excluded.since",
+                params![r.id, s],
+            ),
+            None => tx.execute("DELETE FROM unreviewed WHERE id = ?1", params![r.id]),
+        }
+        .map_err(io)?;
         for e in events {
             tx.execute(
                 "INSERT INTO outbox (json) VALUES (?1)",
@@ -431,5 +442,19 @@ impl Store for LocalStore {
             .query_map(params![key], |r| r.get::<_, String>(0))
             .map_err(io)?;
         rows.collect::<Result<_, _>>().map_err(io)
+    }
+
+    fn unreviewed(
+        &self,
+        cutoff: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
+        self.ids(
+            "SELECT id FROM unreviewed WHERE since <= ?1 ORDER BY since, id LIMIT ?2 OFFSET ?3",
+            cutoff.0 as i64,
+            offset,
+            limit,
+        )
     }
 }

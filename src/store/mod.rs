@@ -109,6 +109,14 @@ pub trait Store {
     /// Append an audit entry that changes no record (reconcile acting on AWS objects, which
     /// may belong to a request the store no longer knows), with its events, atomically.
     fn append_audit(&self, entry: &AuditEntry, events: &[Value]) -> StoreResult<()>;
+    /// Break-glass requests awaiting their review, last announced at or before `cutoff`,
+    /// oldest first (the index `Request::review_score` keeps).
+    fn unreviewed(
+        &self,
+        cutoff: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<Vec<String>>;
 }
 
 /// The shared AWS object a request's grant may use together with others: an existing
