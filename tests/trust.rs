@@ -406,3 +406,37 @@ fn values_in_error_messages_cannot_forge_lines() {
         );
     }
 }
+
+/// An approval counts from when it completed: a refused attach does not keep it usable
+/// beyond JIT_PENDING_TIMEOUT, and a retry never restarts the TTL.
+#[test]
+fn an_approval_whose_first_attach_failed_still_times_out() {
+    let iam = Iam::new();
+    let user = iam.create_user();
+    let mut j = Jit::new(Backend::Local);
+    j.set("JIT_PENDING_TIMEOUT", "2s");
+    let id = j.request_user(&user, &[]);
+    j.run(&["approve", &id, "--approver", APPROVER]).ok();
+    iam.delete_user(&user);
+    j.run(&["attach", &id]).code(3);
+    let first = j.record(&id)["request"]["expires_at"].clone();
+    assert!(first.is_string(), "the intent is recorded");
+    std::thread::sleep(Duration::from_millis(2500));
+    iam.ensure_user(&user);
+    let late = j.run(&["attach", &id]).code(4);
+    assert!(late.stderr.contains("timed out"), "{}", late.stderr);
+    assert!(iam.user_policies(&user).is_empty());
+
+    // Within the timeout, a retry keeps the first attempt's expiry.
+    j.set("JIT_PENDING_TIMEOUT", "1h");
+    let user = iam.create_user();
+    let id = j.request_user(&user, &[]);
+    j.run(&["approve", &id, "--approver", APPROVER]).ok();
+    iam.delete_user(&user);
+    j.run(&["attach", &id]).code(3);
+    let first = j.record(&id)["request"]["expires_at"].clone();
+    std::thread::sleep(Duration::from_millis(1100));
+    iam.ensure_user(&user);
+    j.run(&["attach", &id]).ok();
+    assert_eq!(j.record(&id)["request"]["expires_at"], first);
+}

@@ -67,6 +67,7 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Outcome {
             let holders = LiveHolders {
                 store: ctx.store.as_ref(),
                 request: &claimed,
+                sealer: ctx.sealer.as_ref(),
             };
             let env = AttachEnv {
                 holders: &holders,

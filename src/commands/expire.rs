@@ -44,6 +44,11 @@ pub struct Sweep {
     pub tracked: u64,
     /// How often AWS throttled this run (each pause slowed every worker).
     pub throttled: u64,
+    /// Due grants whose records fail verification (JIT_STATE_KEY): what AWS holds for them
+    /// is removed by aws-jit's tags; the records stay for investigation.
+    pub tampered: Vec<String>,
+    /// ARNs removed for them.
+    pub removed_unverified: Vec<String>,
     /// `--reconcile-every`: the reconcile report, when this run did one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reconcile: Option<reconcile::Sweep>,
@@ -113,20 +118,7 @@ pub fn run(ctx: &Ctx, args: &ExpireArgs) -> Outcome {
         }
     } else if !due.is_empty() {
         match ctx.aws() {
-            Ok(aws) => {
-                let cell = RefCell::new(rep);
-                let backoff = Backoff::default();
-                let tokio_horizon = tokio::time::Instant::from_std(horizon);
-                let left = aws.block_on(concurrent::for_each(
-                    due,
-                    ctx.config.expire_concurrency,
-                    || Instant::now() < horizon,
-                    |id| expire_one(ctx, aws, &backoff, id, as_of, &cell, tokio_horizon),
-                ));
-                rep = cell.into_inner();
-                rep.remaining = left.len();
-                rep.throttled = backoff.hits();
-            }
+            Ok(aws) => remove_due(ctx, aws, due, as_of, horizon, &mut rep),
             // AWS cannot even be reached: every due grant stays queued for the next run.
             Err(e) => {
                 let error = format!("{e:#}");
@@ -136,6 +128,24 @@ pub fn run(ctx: &Ctx, args: &ExpireArgs) -> Outcome {
                         error: error.clone(),
                     }));
             }
+        }
+    }
+
+    // A tampered record does not keep its access alive: remove what AWS holds for it.
+    if !rep.tampered.is_empty() && !args.dry_run {
+        match super::remove_owned_by(ctx, &rep.tampered) {
+            Ok((removed, failed)) => {
+                for (arn, error) in failed {
+                    rep.failed.push(FailedGrant {
+                        request_id: arn,
+                        error,
+                    });
+                }
+                rep.removed_unverified = removed;
+            }
+            Err(e) => output::warn(format!(
+                "could not remove what AWS holds for unverified records: {e:#}"
+            )),
         }
     }
 
@@ -167,6 +177,31 @@ pub fn run(ctx: &Ctx, args: &ExpireArgs) -> Outcome {
         ));
     }
     Ok(report)
+}
+
+/// Claim and remove the grants `due`, JIT_EXPIRE_CONCURRENCY at a time, starting none
+/// after `horizon`; the outcome of each goes into `rep`. Shared with `reconcile`, which
+/// hands it the grants that are overdue but missing from the expiry index.
+pub(crate) fn remove_due(
+    ctx: &Ctx,
+    aws: &Aws,
+    due: Vec<String>,
+    as_of: Timestamp,
+    horizon: Instant,
+    rep: &mut Sweep,
+) {
+    let cell = RefCell::new(std::mem::take(rep));
+    let backoff = Backoff::default();
+    let tokio_horizon = tokio::time::Instant::from_std(horizon);
+    let left = aws.block_on(concurrent::for_each(
+        due,
+        ctx.config.expire_concurrency,
+        || Instant::now() < horizon,
+        |id| expire_one(ctx, aws, &backoff, id, as_of, &cell, tokio_horizon),
+    ));
+    *rep = cell.into_inner();
+    rep.remaining += left.len();
+    rep.throttled += backoff.hits();
 }
 
 /// All ids of an index range, read page by page before acting on any, so entries that
@@ -231,7 +266,11 @@ async fn expire_one(
     }
     .await;
     if let Err(e) = outcome {
-        rep.borrow_mut().failed.push(FailedGrant {
+        let mut rep = rep.borrow_mut();
+        if e.downcast_ref::<super::Tampered>().is_some() {
+            rep.tampered.push(id.clone());
+        }
+        rep.failed.push(FailedGrant {
             request_id: id,
             error: format!("{e:#}"),
         });
@@ -272,6 +311,11 @@ fn text(rep: &Sweep) -> String {
     }
     for f in &rep.failed {
         out.push_str(&format!("FAILED {}: {}\n", f.request_id, f.error));
+    }
+    for arn in &rep.removed_unverified {
+        out.push_str(&format!(
+            "removed {arn}: its request failed verification, so it was found by aws-jit's tags\n"
+        ));
     }
     if rep.remaining > 0 {
         out.push_str(&format!(

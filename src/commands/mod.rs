@@ -72,10 +72,10 @@ impl Ctx {
         };
         if let Integrity::Failed(why) = integrity {
             crate::notify::tamper(&self.config, id, &why);
-            return Err(JitError::NotAuthorised(format!(
-                "request {id} failed verification ({why}); it is not acted on. Someone wrote to \
-                 the store without JIT_STATE_KEY: investigate before anything else"
-            ))
+            return Err(Tampered {
+                id: id.to_string(),
+                why,
+            }
             .into());
         }
         Ok(r)
@@ -210,12 +210,53 @@ pub fn refuse_if_contents_changed(ctx: &Ctx, cur: &Request) -> Result<()> {
     .into())
 }
 
+/// A record that fails verification under JIT_STATE_KEY: never acted on as it says.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "request {id} failed verification ({why}); it is not acted on. Someone wrote to the store \
+     without JIT_STATE_KEY: investigate before anything else"
+)]
+pub struct Tampered {
+    pub id: String,
+    pub why: String,
+}
+
+/// An object that could not be removed: its ARN, and why.
+pub type NotRemoved = (String, String);
+
+/// Remove whatever AWS holds for requests whose records fail verification: what their
+/// records say cannot be trusted, so it is found by aws-jit's own tags in AWS, as
+/// `reconcile` finds orphans. Returns (ARNs removed, ARNs that could not be removed).
+pub fn remove_owned_by(ctx: &Ctx, ids: &[String]) -> Result<(Vec<String>, Vec<NotRemoved>)> {
+    let aws = ctx.aws()?;
+    let backoff = crate::aws::Backoff::default();
+    let n = ctx.config.expire_concurrency;
+    let mut removed = Vec::new();
+    let mut failed = Vec::new();
+    for g in aws.grantors() {
+        use crate::aws::Grantor;
+        let owned = aws.block_on(g.list_owned(&backoff, n))?;
+        for o in owned
+            .iter()
+            .filter(|o| o.request_id.as_ref().is_some_and(|id| ids.contains(id)))
+        {
+            match aws.block_on(g.remove_owned(o)) {
+                Ok(_) => removed.push(o.arn.clone()),
+                Err(e) => failed.push((o.arn.clone(), crate::error::chain(&e))),
+            }
+        }
+    }
+    Ok((removed, failed))
+}
+
 /// The exit code for any error: the first typed error in its chain decides.
 pub fn exit_code(err: &anyhow::Error) -> crate::error::ExitCode {
     err.chain()
         .find_map(|e| {
             if let Some(j) = e.downcast_ref::<JitError>() {
                 Some(j.exit_code())
+            } else if e.downcast_ref::<Tampered>().is_some() {
+                Some(crate::error::ExitCode::NotAuthorised)
             } else if let Some(s) = e.downcast_ref::<crate::store::StoreError>() {
                 Some(s.exit_code())
             } else {

@@ -43,6 +43,10 @@ pub struct Sweep {
     pub failed: Vec<FailedObject>,
     /// What a removal deliberately left in place (access aws-jit did not create).
     pub kept: Vec<String>,
+    /// Grants found in AWS whose record says they should have ended more than
+    /// `--older-than` ago yet are still live (missing from the expiry index, which is not
+    /// authenticated): expired now, as `expire` would have.
+    pub overdue: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -161,6 +165,13 @@ pub fn sweep(ctx: &Ctx, dry_run: bool, older_than: Duration) -> anyhow::Result<S
         if record.as_ref().is_some_and(removal::covered)
             || record.as_ref().is_some_and(|r| r.state == State::Removing)
         {
+            let overdue = record
+                .as_ref()
+                .and_then(|r| r.expires_at)
+                .is_some_and(|e| e.plus(older_than) <= now && !live.contains_key(&id));
+            if overdue && !rep.overdue.contains(&id) {
+                rep.overdue.push(id.clone());
+            }
             continue;
         }
         let state = record.as_ref().map(|r| r.state);
@@ -230,6 +241,19 @@ pub fn sweep(ctx: &Ctx, dry_run: bool, older_than: Duration) -> anyhow::Result<S
                 error: format!("{e:#}"),
             }),
         }
+    }
+
+    // Overdue grants go through expire's own removal (claimed, removed, recorded).
+    if !dry_run && !rep.overdue.is_empty() {
+        let mut expired = super::expire::Sweep::default();
+        let horizon = std::time::Instant::now() + ctx.config.lease;
+        super::expire::remove_due(ctx, aws, rep.overdue.clone(), now, horizon, &mut expired);
+        rep.failed
+            .extend(expired.failed.into_iter().map(|f| FailedObject {
+                arn: String::new(),
+                request_id: Some(f.request_id),
+                error: f.error,
+            }));
     }
 
     let mut active: Vec<&Request> = live.values().filter(|r| r.state == State::Active).collect();
@@ -491,6 +515,11 @@ pub fn text(rep: &Sweep) -> String {
     }
     for k in &rep.kept {
         out.push_str(&format!("kept: {k}\n"));
+    }
+    for id in &rep.overdue {
+        out.push_str(&format!(
+            "overdue {id}: past its expiry but missing from the expiry index; {would}expired now\n"
+        ));
     }
     for f in &rep.failed {
         out.push_str(&format!(

@@ -17,6 +17,9 @@ use crate::store::{holder_key, Store};
 pub struct LiveHolders<'a> {
     pub store: &'a dyn Store,
     pub request: &'a Request,
+    /// With JIT_STATE_KEY: a holder whose record fails verification keeps nothing alive
+    /// (a forged "active" holder must not shield an assignment from removal).
+    pub sealer: Option<&'a crate::store::seal::Sealer>,
 }
 
 impl Holders for LiveHolders<'_> {
@@ -33,6 +36,14 @@ impl Holders for LiveHolders<'_> {
             let Some(other) = self.store.get(&id).map_err(fail)? else {
                 continue;
             };
+            if let Some(s) = self.sealer {
+                if let crate::store::seal::Integrity::Failed(why) = s.verify(&other) {
+                    crate::output::warn(format!(
+                        "ignored holder {id} of a shared assignment: its record failed verification ({why})"
+                    ));
+                    continue;
+                }
+            }
             let Target::Sso { user, .. } = &other.target else {
                 continue;
             };
@@ -58,6 +69,7 @@ pub fn remove_from_aws(ctx: &Ctx, r: &Request) -> Result<aws::Removed> {
     let holders = LiveHolders {
         store: ctx.store.as_ref(),
         request: r,
+        sealer: ctx.sealer.as_ref(),
     };
     Ok(ctx.aws()?.remove(r, &holders)?)
 }
@@ -91,6 +103,7 @@ pub async fn finish_async(
             let holders = LiveHolders {
                 store: ctx.store.as_ref(),
                 request: &r,
+                sealer: ctx.sealer.as_ref(),
             };
             held.working(async {
                 loop {

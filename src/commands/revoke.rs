@@ -9,8 +9,14 @@ use crate::time::Timestamp;
 pub fn run(ctx: &Ctx, args: &RevokeArgs) -> Outcome {
     let reason =
         crate::input::required_text("--reason", &args.reason, "say why the grant is revoked")?;
-    let cur = ctx.load(&args.id)?;
     let by = ctx.config.caller(args.by.as_deref(), "--by")?;
+    let cur = match ctx.load(&args.id) {
+        Ok(cur) => cur,
+        Err(e) => match e.downcast::<super::Tampered>() {
+            Ok(t) => return revoke_unverified(ctx, &by, t),
+            Err(e) => return Err(e.into()),
+        },
+    };
     let claim = request::Claim {
         by: &by,
         owner: &ctx.owner,
@@ -66,4 +72,52 @@ pub fn run(ctx: &Ctx, args: &RevokeArgs) -> Outcome {
         )),
         removal::Removed::Lost => Err(changed().into()),
     }
+}
+
+/// In an incident, access must be cut even when the record is not to be trusted: an
+/// approver listed in this process's APPROVAL_LIST (the record's own list is part of what
+/// failed) removes what AWS holds for the request, found by aws-jit's tags. The record
+/// stays as it is, for investigation.
+fn revoke_unverified(ctx: &Ctx, by: &str, t: super::Tampered) -> Outcome {
+    if !ctx
+        .config
+        .approvers
+        .iter()
+        .any(|a| request::same_person(a, by))
+    {
+        return Err(JitError::NotAuthorised(format!(
+            "{t}; only an approver in this process's APPROVAL_LIST may remove its access"
+        ))
+        .into());
+    }
+    let (removed, failed) = super::remove_owned_by(ctx, std::slice::from_ref(&t.id))?;
+    let doc = serde_json::json!({
+        "request_id": t.id,
+        "integrity": "unverified",
+        "integrity_problem": t.why,
+        "removed": removed,
+        "failed": failed.iter().map(|(arn, error)| serde_json::json!({"arn": arn, "error": error})).collect::<Vec<_>>(),
+    });
+    let text = format!(
+        "{} failed verification ({}); removed what AWS holds for it: {}",
+        t.id,
+        t.why,
+        if removed.is_empty() {
+            "nothing found".to_string()
+        } else {
+            removed.join(", ")
+        }
+    );
+    let report = Report::new(doc, text);
+    if !failed.is_empty() {
+        return Err(Failure::with_report(
+            JitError::Backend(format!(
+                "{} of what AWS holds for {} could not be removed; run it again",
+                failed.len(),
+                t.id
+            )),
+            report,
+        ));
+    }
+    Ok(report)
 }

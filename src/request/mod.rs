@@ -506,6 +506,19 @@ impl Request {
         }
     }
 
+    /// When the approval completed (the last approval's time); for other states, the last
+    /// change.
+    pub fn decided_at(&self) -> Timestamp {
+        match self.state {
+            State::Approved => self
+                .approvals
+                .last()
+                .map(|a| a.at)
+                .unwrap_or(self.updated_at),
+            _ => self.updated_at,
+        }
+    }
+
     pub fn lease_held(&self, now: Timestamp) -> Option<&Lease> {
         self.lease.as_ref().filter(|l| l.until > now)
     }

@@ -216,9 +216,14 @@ pub fn cancel(cur: &Request, by: &str, now: Timestamp) -> Result<Transition, Rul
 }
 
 pub fn time_out(cur: &Request, timeout: Duration, now: Timestamp) -> Result<Transition, RuleError> {
-    let (since, why) = match cur.pending_score() {
-        Some(since) if cur.state == State::Pending => (since, "no decision"),
-        Some(since) => (since, "approved but not attached"),
+    // An approval counts from when it completed, whether or not an attach was tried since.
+    let since = match cur.state {
+        State::Pending => Some((cur.created_at, "no decision")),
+        State::Approved => Some((cur.decided_at(), "approved but not attached")),
+        _ => None,
+    };
+    let (since, why) = match since {
+        Some(s) => s,
         None => {
             return Err(RuleError::WrongState(format!(
                 "{} is {}: only pending or unattached approved requests time out",
@@ -263,7 +268,15 @@ pub fn begin_attach(cur: &Request, claim: &Claim) -> Result<Transition, RuleErro
         cur.approved_sha256.as_ref(),
         "differs from the one approved (hash mismatch); refusing to attach",
     )?;
-    let expires = claim.now.plus(cur.ttl());
+    // The first attempt's expiry stands: a retry (after a refused attempt, or a take-over
+    // of a dead one) never restarts the TTL.
+    let expires = cur.expires_at.unwrap_or_else(|| claim.now.plus(cur.ttl()));
+    if expires <= claim.now {
+        return Err(RuleError::WrongState(format!(
+            "the time of {} ran out at {expires} before it was attached; ask for it again",
+            cur.id
+        )));
+    }
     Ok(step(
         cur,
         claim.now,

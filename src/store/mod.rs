@@ -12,8 +12,7 @@ pub mod seal;
 use serde_json::Value;
 
 use crate::config::{Backend, Config};
-use crate::grant::{Grant, Holder, Holders, HoldersError};
-use crate::request::{AuditEntry, Request, State, Target, Transition};
+use crate::request::{AuditEntry, Request, State, Transition};
 use crate::time::Timestamp;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -140,47 +139,6 @@ pub fn holder_key(r: &Request) -> Option<String> {
             Some(format!("sso|{account_id}|{ps}"))
         }
         _ => None,
-    }
-}
-
-/// The other grants (attaching or active) on the shared object `request` uses, read
-/// afresh on every call: the grantor asks before and after deleting, so a grant that
-/// attached in between is seen. The grantor decides which of them are the same person.
-pub struct StoreHolders<'a> {
-    pub store: &'a dyn Store,
-    pub request: &'a Request,
-}
-
-impl Holders for StoreHolders<'_> {
-    fn holders(&self) -> Result<Vec<Holder>, HoldersError> {
-        let Some(key) = holder_key(self.request) else {
-            return Ok(Vec::new());
-        };
-        let fail = |e: StoreError| HoldersError(Box::new(e));
-        let mut out = Vec::new();
-        for id in self.store.holders(&key).map_err(fail)? {
-            if id == self.request.id {
-                continue;
-            }
-            let Some(other) = self.store.get(&id).map_err(fail)? else {
-                continue;
-            };
-            let Target::Sso { user, .. } = &other.target else {
-                continue;
-            };
-            let user_id = other
-                .grant
-                .as_ref()
-                .and_then(Grant::sso)
-                .map(|d| d.user_id.clone())
-                .filter(|s| !s.is_empty());
-            out.push(Holder {
-                request_id: id,
-                user_id,
-                user: user.clone(),
-            });
-        }
-        Ok(out)
     }
 }
 
