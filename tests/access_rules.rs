@@ -1396,3 +1396,100 @@ fn the_documented_example_rules_are_clean_and_decide_as_documented() {
         assert_eq!(a["terms"]["break_glass"], true);
     }
 }
+
+/// The maximum TTL of an extended grant counts from when access could first begin (the
+/// first attach attempt, whose expiry intent is never moved), not from the attach that
+/// finally succeeded: a failed first attempt cannot buy extra time.
+#[test]
+fn an_extension_counts_from_the_first_attach_attempt() {
+    let iam = Iam::new();
+    let user = iam.create_user();
+    let j = with_rules(
+        Backend::Local,
+        r#"
+[[rule]]
+name = "short-reads"
+max_access = "read"
+findings = "none"
+max_ttl = "3m"
+approval = "auto"
+extensions = 1
+"#,
+    );
+    let id = j
+        .request()
+        .flag("--iam-user", &user)
+        .s3_read()
+        .flag("--ttl", "1m")
+        .id();
+    // The first attempt is refused (the user went away); the intent stays.
+    iam.delete_user(&user);
+    j.run(&["attach", &id]).code(3);
+    let first = instant(&rec(&j, &id)["expires_at"]);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    iam.ensure_user(&user);
+    j.run(&["attach", &id]).ok();
+    assert_eq!(instant(&rec(&j, &id)["expires_at"]), first);
+    // 1m + 121s from the first attempt is over 3m, although under 3m from the late attach.
+    let r = j
+        .run(&[
+            "extend", &id, "--ttl", "121s", "--reason", "x", "--by", REQUESTER,
+        ])
+        .code(2);
+    assert!(r.stderr.contains("maximum"), "{}", r.stderr);
+    j.run(&[
+        "extend", &id, "--ttl", "119s", "--reason", "x", "--by", REQUESTER,
+    ])
+    .ok();
+    j.run(&["expire", "--at", FAR_FUTURE]).ok();
+}
+
+/// Reading credentials or secrets is read level, but no rule approves it on its own, even
+/// on one named secret: it waits for a person.
+#[test]
+fn credential_reads_are_never_approved_automatically() {
+    Iam::new().ensure_user("alice");
+    let j = with_rules(Backend::Local, COMPANY);
+    for (service, action, resource) in [
+        (
+            "secretsmanager",
+            "GetSecretValue",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf",
+        ),
+        (
+            "ec2",
+            "GetPasswordData",
+            "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0",
+        ),
+    ] {
+        let id = j
+            .request()
+            .flag("--iam-user", "alice")
+            .flag("--service", service)
+            .flag("--actions", action)
+            .flag("--resources", resource)
+            .id();
+        let r = rec(&j, &id);
+        assert_eq!(r["state"], "pending", "{action}: {r}");
+        let explained = j
+            .run(&[
+                "rules",
+                "explain",
+                "--output",
+                "json",
+                "--requester",
+                REQUESTER,
+                "--iam-user",
+                "alice",
+                "--service",
+                service,
+                "--actions",
+                action,
+                "--resources",
+                resource,
+            ])
+            .ok()
+            .json();
+        assert_ne!(explained["approval"], "auto", "{action}: {explained}");
+    }
+}

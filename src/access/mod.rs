@@ -285,8 +285,9 @@ impl RulesFile {
 }
 
 /// Whether a request may be approved by its rule alone: read-only (list or read) on
-/// services that are known, with no security finding. Checked on the request itself,
-/// whatever the rule says, so no rules file can auto-approve anything broader.
+/// services that are known, with none of the `request::auto_blockers` findings. Checked on the
+/// request itself, whatever the rule says, so no rules file can auto-approve anything
+/// broader.
 pub fn may_auto_approve(grants: &Grants, security: &[String]) -> Result<(), String> {
     if grants.services.is_none() || grants.level > Level::Read {
         return Err(format!(
@@ -301,7 +302,7 @@ pub fn may_auto_approve(grants: &Grants, security: &[String]) -> Result<(), Stri
     }
     if !security.is_empty() {
         return Err(format!(
-            "it has security findings ({}) and only requests without any are approved automatically",
+            "it has findings that need a person's approval ({}): only requests without them are approved automatically",
             security.join(", ")
         ));
     }

@@ -57,7 +57,7 @@ fn auto_actor(r: &Request) -> Option<String> {
     }
     let grants =
         crate::access::grants::of_request(r.policy.as_ref(), r.permission_set_contents.as_ref());
-    crate::access::may_auto_approve(&grants, &r.security_codes()).ok()?;
+    crate::access::may_auto_approve(&grants, &crate::request::auto_blockers(&r.findings)).ok()?;
     terms.rule.as_deref().map(request::rule_actor)
 }
 

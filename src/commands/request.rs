@@ -350,7 +350,7 @@ pub fn judge(ctx: &Ctx, p: &Prepared, break_glass: bool) -> Result<Judged, Box<R
     }
     let rule_says_auto = resolved.approval == crate::access::Mode::Auto && !break_glass;
     let not_auto = if rule_says_auto {
-        crate::access::may_auto_approve(&grants, &security).err()
+        crate::access::may_auto_approve(&grants, &crate::request::auto_blockers(&p.findings)).err()
     } else {
         None
     };

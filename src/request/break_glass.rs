@@ -121,7 +121,7 @@ pub fn approve_by_rule(cur: &Request, now: Timestamp) -> Result<Transition, Rule
             cur.id
         )));
     };
-    let codes = cur.security_codes();
+    let codes = super::auto_blockers(&cur.findings);
     if !codes.is_empty() || crate::policy::blocking(&cur.findings) {
         return Err(RuleError::NotAuthorised(format!(
             "{} has findings ({}); no rule approves those on its own",

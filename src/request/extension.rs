@@ -78,6 +78,11 @@ fn check_room(
             cur.id
         )));
     };
+    // Access may have begun before the attach that finally succeeded (an earlier attempt
+    // whose AWS call took effect): count from the first attempt, whose expiry intent was
+    // written before AWS was touched and is never moved but by an extension.
+    let first_expiry = cur.extended.first().map(|e| e.from).unwrap_or(expires);
+    let attached = attached.min(first_expiry.minus(cur.ttl()));
     if expires <= now {
         return Err(RuleError::WrongState(format!(
             "{} expired at {expires}; an expired grant is not extended, ask for it again",
@@ -100,7 +105,7 @@ fn check_room(
     if total > max {
         let room = Duration::from_secs(attached.plus(max).0.saturating_sub(expires.0));
         return Err(RuleError::Invalid(format!(
-            "extending {} by {} would make it last {} from its attach, above its maximum of {}; at most {} more",
+            "extending {} by {} would make it last {} from when its access began, above its maximum of {}; at most {} more",
             cur.id,
             human(ttl),
             human(total),

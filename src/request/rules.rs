@@ -91,6 +91,23 @@ pub(super) fn check_reviewer(
     Ok(())
 }
 
+/// The finding codes that keep a request from being approved by a rule alone: every
+/// security finding, and reading credentials or secrets (`returns-credentials`) even on a
+/// named resource — read level, but nothing a person should get without a person's yes.
+pub fn auto_blockers(findings: &[crate::policy::Finding]) -> Vec<String> {
+    let mut codes: Vec<String> = findings
+        .iter()
+        .filter(|f| {
+            f.severity == crate::policy::Severity::Security
+                || f.code == crate::policy::codes::RETURNS_CREDENTIALS
+        })
+        .map(|f| f.code.to_string())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
 /// An approval must name every security finding of the request, and nothing else.
 pub(super) fn check_acknowledged(cur: &Request, named: &[String]) -> Result<(), RuleError> {
     let present = cur.security_codes();
