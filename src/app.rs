@@ -29,7 +29,18 @@ fn run(args: Vec<OsString>) -> Outcome {
         Ok(cli) => cli,
         // --help and --version are answers, not errors.
         Err(e) if !e.use_stderr() => return Ok(Report::plain(e.render().to_string())),
-        Err(e) => return Err(JitError::usage(e.render().to_string()).into()),
+        Err(e) => {
+            // clap quotes a bad value as given: escape it, so a line break inside a value
+            // cannot forge a line of the message.
+            let mut message = e.render().to_string();
+            for arg in args.iter().filter_map(|a| a.to_str()) {
+                let shown = crate::text::safe(arg);
+                if shown != arg {
+                    message = message.replace(arg, &shown);
+                }
+            }
+            return Err(JitError::usage(message).into());
+        }
     };
     match &cli.command {
         Command::CliSpec => {
@@ -37,6 +48,10 @@ fn run(args: Vec<OsString>) -> Outcome {
             return Ok(Report::new(spec.clone(), output::json_text(&spec)));
         }
         Command::Policy(cmd) => return commands::policy::run(cmd),
+        // Linting a rules file needs the settings, never the store.
+        Command::Rules(cli::RulesCommand::Check(a)) => {
+            return commands::rules::check(&Config::from_env()?, a)
+        }
         _ => {}
     }
     let ctx = Ctx::new(Config::from_env()?)?;

@@ -67,6 +67,8 @@ pub struct Config {
     pub max_duration: Duration,
     pub pending_timeout: Duration,
     pub lease: Duration,
+    /// JIT_EXPIRE_CONCURRENCY: grants an `expire` (or `reconcile`) run removes at once.
+    pub expire_concurrency: usize,
     pub webhook: Option<String>,
     pub webhook_timeout: Duration,
     /// Signs each webhook body (header `X-Aws-Jit-Signature: sha256=<hex HMAC>`).
@@ -76,6 +78,33 @@ pub struct Config {
     pub state_key: Option<String>,
     pub allowed_services: Option<Vec<String>>,
     pub caller: Option<String>,
+    /// JIT_RULES_FILE or JIT_RULES: the access rules; None: the implicit rule.
+    pub rules: Option<RulesSource>,
+    /// JIT_REMIND_AFTER: how long a request waits before (and between) reminders.
+    pub remind_after: Duration,
+    /// JIT_WARN_BEFORE: how long before its end a grant is announced as ending soon.
+    pub warn_before: Duration,
+}
+
+/// Where the access rules come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RulesSource {
+    /// JIT_RULES_FILE.
+    File(PathBuf),
+    /// JIT_RULES: the same TOML inline (for Kubiya teammates, where files are awkward).
+    Inline(String),
+}
+
+fn rules_source() -> Result<Option<RulesSource>, JitError> {
+    match (var(&["JIT_RULES_FILE"]), std::env::var("JIT_RULES").ok()) {
+        (Some(_), Some(inline)) if !inline.trim().is_empty() => Err(JitError::invalid(
+            "JIT_RULES_FILE",
+            "JIT_RULES_FILE and JIT_RULES are both set; keep one",
+        )),
+        (Some(path), _) => Ok(Some(RulesSource::File(PathBuf::from(path)))),
+        (None, Some(inline)) if !inline.trim().is_empty() => Ok(Some(RulesSource::Inline(inline))),
+        (None, _) => Ok(None),
+    }
 }
 
 /// Reads one variable; the first of `names` that is set and non-empty wins.
@@ -125,6 +154,9 @@ pub const VARIABLES: &[&str] = &[
     "max_duration",
     "JIT_PENDING_TIMEOUT",
     "JIT_LEASE",
+    "JIT_EXPIRE_CONCURRENCY",
+    "AWS_MAX_ATTEMPTS",
+    "AWS_RETRY_MODE",
     "KUBIYA_JIT_WEBHOOK",
     "JIT_WEBHOOK_TIMEOUT",
     "JIT_WEBHOOK_SECRET",
@@ -143,6 +175,10 @@ pub const VARIABLES: &[&str] = &[
     "JIT_SSO_POLL_TIMEOUT",
     "JIT_SSO_POLL_INTERVAL",
     "JIT_STATE_KEY",
+    "JIT_RULES_FILE",
+    "JIT_RULES",
+    "JIT_REMIND_AFTER",
+    "JIT_WARN_BEFORE",
 ];
 
 /// JIT_STATE_KEY shorter than this is refused: the MACs are only as strong as the key.
@@ -222,10 +258,23 @@ impl Config {
                 &["JIT_PENDING_TIMEOUT"],
                 Duration::from_secs(24 * 3600),
             )?,
-            // Longer than the slowest attach (Identity Center: provisioning and assignment,
-            // each polled for up to JIT_SSO_POLL_TIMEOUT), so a live attach is never
-            // taken over; a crashed one is re-claimed after it.
-            lease: duration_var(&["JIT_LEASE"], Duration::from_secs(30 * 60))?,
+            // Short, and renewed by a heartbeat every third of it while the holder works
+            // (however long Identity Center takes), so a live holder keeps its claim and
+            // a dead one is taken over within a minute.
+            lease: duration_var(&["JIT_LEASE"], Duration::from_secs(60))?,
+            expire_concurrency: match var(&["JIT_EXPIRE_CONCURRENCY"]) {
+                Some(v) => v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=256).contains(n))
+                    .ok_or_else(|| {
+                        JitError::invalid(
+                            "JIT_EXPIRE_CONCURRENCY",
+                            format!("`{v}` is not a whole number from 1 to 256"),
+                        )
+                    })?,
+                None => 8,
+            },
             webhook: var(&["KUBIYA_JIT_WEBHOOK"]),
             webhook_timeout: duration_var(&["JIT_WEBHOOK_TIMEOUT"], Duration::from_secs(5))?,
             webhook_secret: var(&["JIT_WEBHOOK_SECRET"]),
@@ -234,6 +283,9 @@ impl Config {
             allowed_services: var(&["ALLOWED_SERVICES", "allowed_services"])
                 .map(|v| split_list(&v)),
             caller: var(&["KUBIYA_USER_EMAIL"]),
+            rules: rules_source()?,
+            remind_after: duration_var(&["JIT_REMIND_AFTER"], Duration::from_secs(30 * 60))?,
+            warn_before: duration_var(&["JIT_WARN_BEFORE"], Duration::from_secs(15 * 60))?,
         })
     }
 

@@ -102,8 +102,9 @@ pub struct SsoDetails {
     /// The account assignment: its status is what `status` shows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignment: Option<OpStatus>,
-    /// The assignment was already present when this grant attached (another grant's, or
-    /// an earlier attempt of this one).
+    /// The assignment was standing access when this grant attached: present, and held by
+    /// no other aws-jit grant. aws-jit did not create it, so no removal ever deletes it.
+    /// Decided once, before any assignment is created, and recorded before creating.
     #[serde(default)]
     pub assignment_existed: bool,
 }
@@ -160,6 +161,34 @@ pub trait Holders {
 #[derive(Debug, thiserror::Error)]
 #[error("reading the other holders of a shared assignment")]
 pub struct HoldersError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
+/// Where an attach records, while it works, what it is about to create or has created,
+/// so a crash or an ambiguous failure leaves the store knowing it. An error means the
+/// caller's claim is gone: the attach stops before changing anything more.
+pub trait Progress {
+    fn record(&self, grant: &Grant) -> Result<(), ProgressError>;
+    /// The claim is still the caller's (read-only): checked before a call that grants
+    /// access, so a run taken over stops instead of granting more.
+    fn check(&self) -> Result<(), ProgressError>;
+}
+
+/// Recording progress failed: the claim was lost, or the store could not be reached.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ProgressError(pub String);
+
+/// For an attach that records nothing along the way (tests, previews).
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn record(&self, _: &Grant) -> Result<(), ProgressError> {
+        Ok(())
+    }
+
+    fn check(&self) -> Result<(), ProgressError> {
+        Ok(())
+    }
+}
 
 /// For grants that share nothing.
 pub struct NoHolders;

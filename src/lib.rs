@@ -7,6 +7,7 @@
 // closed pipe; `println!` and friends do.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod access;
 pub mod app;
 pub mod aws;
 pub(crate) mod cli;

@@ -31,7 +31,18 @@ pub fn event_body(kind: EventKind, r: &Request, config: &Config, event_id: &str)
         "decision": r.decision,
         "grant": r.grant,
         "error": r.last_error,
-        "approvers": config.approvers,
+        // Who may approve this request: its rule's approvers, recorded when it was made.
+        "approvers": r.approvers_now(&config.approvers),
+        "rule": r.rule_name(),
+        "break_glass": r.break_glass,
+        "extension": r.extension,
+        "extended": r.extended.last(),
+        "reminder": match kind {
+            EventKind::Reminder if r.state == crate::request::State::Pending => Some("decision"),
+            EventKind::Reminder => Some("review"),
+            EventKind::ExpiringSoon => Some("expiring_soon"),
+            _ => None,
+        },
         "communication": {"destination": config.slack_channel, "method": "Slack"},
         "text": slack_text(kind, r),
     })
@@ -61,7 +72,60 @@ pub fn slack_text(kind: EventKind, r: &Request) -> String {
     if let Some(e) = &r.last_error {
         t.push_str(&format!(" (error: {})", slack(e)));
     }
+    t.push_str(&access_text(kind, r));
     t
+}
+
+/// What the access-rules events add to the Slack line.
+fn access_text(kind: EventKind, r: &Request) -> String {
+    use crate::text::slack;
+    let approvers = || {
+        r.terms
+            .as_ref()
+            .map(|t| slack(&t.approvers.join(", ")))
+            .unwrap_or_default()
+    };
+    let until = || r.expires_at.map(|t| t.to_string()).unwrap_or_default();
+    match kind {
+        EventKind::BreakGlass => format!(
+            " — BREAK-GLASS ({}): approved by the requester alone under rule {}; one of {} must review it",
+            slack(r.break_glass.as_ref().map(|b| b.reason.as_str()).unwrap_or("")),
+            slack(r.rule_name().unwrap_or("?")),
+            approvers()
+        ),
+        EventKind::Reviewed => r
+            .break_glass
+            .as_ref()
+            .and_then(|b| b.review.as_ref())
+            .map(|v| format!(" — break-glass reviewed by {}: {}", slack(&v.by), slack(&v.comment)))
+            .unwrap_or_default(),
+        EventKind::Reminder if r.state == crate::request::State::Pending => format!(
+            " — still waiting for a decision since {} (approvers: {})",
+            r.created_at,
+            approvers()
+        ),
+        EventKind::Reminder => format!(
+            " — break-glass grant still has no review (one of {} reviews it: `aws-jit review {}`)",
+            approvers(),
+            slack(&r.id)
+        ),
+        EventKind::ExpiringSoon => format!(" — ends at {}", until()),
+        EventKind::ExtensionRequested => r
+            .extension
+            .as_ref()
+            .map(|e| {
+                format!(
+                    " — {} asks for {} more: {}",
+                    slack(&e.by),
+                    crate::time::human(std::time::Duration::from_secs(e.ttl_secs)),
+                    slack(&e.reason)
+                )
+            })
+            .unwrap_or_default(),
+        EventKind::Extended => format!(" — extended, now until {}", until()),
+        EventKind::ExtensionRejected => format!(" — extension rejected; ends at {}", until()),
+        _ => String::new(),
+    }
 }
 
 /// The outbox entries for a transition's events: each body as the exact text that will be
@@ -83,10 +147,26 @@ pub fn bodies(kinds: &[EventKind], r: &Request, config: &Config) -> Vec<Value> {
         .collect()
 }
 
+/// The outbox entry for a body not built from a record (a `reconciled` event for a request
+/// the store no longer knows), signed now like every other; none without a webhook.
+pub fn queued(body: &Value, config: &Config) -> Vec<Value> {
+    match config.webhook {
+        Some(_) => vec![envelope(body, config)],
+        None => Vec::new(),
+    }
+}
+
 fn envelope(body: &Value, config: &Config) -> Value {
     let raw = body.to_string();
     let signature = config.webhook_secret.as_ref().map(|s| sign(s, &raw));
-    json!({"raw": raw, "signature": signature})
+    let mac = config.state_key.as_ref().map(|k| outbox_mac(k, &raw));
+    json!({"raw": raw, "signature": signature, "mac": mac})
+}
+
+/// With JIT_STATE_KEY, outbox entries are authenticated like records: whoever can write to
+/// the store without the key cannot queue an event, signed or not.
+fn outbox_mac(key: &str, raw: &str) -> String {
+    crate::digest::hmac_sha256_hex(key.as_bytes(), format!("outbox\0{raw}").as_bytes())
 }
 
 fn sign(secret: &str, raw: &str) -> String {
@@ -111,6 +191,16 @@ fn unpack(item: &Value, config: &Config) -> Result<(String, Option<String>), &'s
         // An entry from a version that queued bare bodies.
         (None, _) => (item.to_string(), None),
     };
+    if let Some(key) = &config.state_key {
+        match item.get("mac").and_then(Value::as_str) {
+            Some(mac) if mac == outbox_mac(key, &raw) => {}
+            _ => {
+                return Err(
+                    "it does not verify under JIT_STATE_KEY (written to the store by someone else)",
+                )
+            }
+        }
+    }
     match (&config.webhook_secret, &signature) {
         (Some(_), None) => Err("it was not signed when it was queued"),
         (Some(secret), Some(sig)) if *sig != sign(secret, &raw) => {

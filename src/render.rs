@@ -110,11 +110,19 @@ pub fn request(r: &Request, timeline: &[AuditEntry], integrity: &Integrity) -> S
         let who: Vec<String> = r.approvals.iter().map(|a| a.by.clone()).collect();
         line("approved by", who.join(", "));
     }
+    for (k, v) in access_lines(r) {
+        line(k, v);
+    }
     if let Some(d) = &r.decision {
         line("decision", format!("{} by {}: {}", d.at, d.by, d.reason));
     }
     if let Some(e) = &r.last_error {
         line("last error", e.clone());
+    }
+    // What `reconcile` found changed in AWS (a detached or deleted policy, an assignment
+    // removed by hand).
+    for d in &r.drift {
+        line("drift", format!("{}: {}", d.kind.as_str(), d.detail));
     }
     if let Some(p) = &r.policy {
         out.push_str("policy:\n");
@@ -147,6 +155,69 @@ pub fn request(r: &Request, timeline: &[AuditEntry], integrity: &Integrity) -> S
                 safe(&why)
             ));
         }
+    }
+    out
+}
+
+/// What access rules add to a request: its rule, break-glass and review, extensions.
+fn access_lines(r: &Request) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(t) = &r.terms {
+        if let Some(rule) = &t.rule {
+            let sha = t.rules_sha256.as_deref().unwrap_or("");
+            out.push((
+                "rule",
+                format!(
+                    "{rule} (rules file sha256 {}…), approval {}, quorum {}, approvers {}",
+                    sha.get(..12).unwrap_or(sha),
+                    t.approval.as_str(),
+                    r.quorum,
+                    t.approvers.join(", ")
+                ),
+            ));
+        }
+    }
+    if let Some(b) = &r.break_glass {
+        out.push(("break-glass", format!("{} at {}", b.reason, b.at)));
+        out.push((
+            "review",
+            match &b.review {
+                Some(v) => format!("{} by {}: {}", v.at, v.by, v.comment),
+                None => "NOT REVIEWED YET (`aws-jit review ID --comment ...`)".into(),
+            },
+        ));
+    }
+    if let Some(e) = &r.extension {
+        let live = r.live_extension(crate::time::Timestamp::now()).is_some();
+        out.push((
+            "extension",
+            format!(
+                "+{} asked by {} at {}: {} ({})",
+                crate::time::human(std::time::Duration::from_secs(e.ttl_secs)),
+                e.by,
+                e.at,
+                e.reason,
+                if live {
+                    format!("waiting; {} approval(s) so far", e.approvals.len())
+                } else {
+                    "lapsed with the grant".to_string()
+                }
+            ),
+        ));
+    }
+    for x in &r.extended {
+        out.push((
+            "extended",
+            format!(
+                "{} -> {} (+{}, asked by {}, approved by {}): {}",
+                x.from,
+                x.to,
+                crate::time::human(std::time::Duration::from_secs(x.ttl_secs)),
+                x.by,
+                x.approved_by.join(", "),
+                x.reason
+            ),
+        ));
     }
     out
 }

@@ -41,8 +41,30 @@ pub fn slack(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// Characters that reorder, hide or break text without being control characters: bidi
+/// marks and overrides, zero-width and invisible letters, soft hyphen, line and paragraph
+/// separators, the Hangul and Braille blanks.
 fn is_format_trick(c: char) -> bool {
-    matches!(c as u32, 0x200B..=0x200F | 0x202A..=0x202E | 0x2066..=0x2069 | 0xFEFF)
+    matches!(
+        c as u32,
+        0x00AD
+            | 0x034F
+            | 0x061C
+            | 0x115F
+            | 0x1160
+            | 0x17B4
+            | 0x17B5
+            | 0x180B..=0x180E
+            | 0x200B..=0x200F
+            | 0x2028..=0x202E
+            | 0x2060..=0x206F
+            | 0x2800
+            | 0x3164
+            | 0xFE00..=0xFE0F
+            | 0xFEFF
+            | 0xFFA0
+            | 0xFFF9..=0xFFFB
+    )
 }
 
 #[cfg(test)]
@@ -57,6 +79,11 @@ mod tests {
         assert_eq!(safe("\u{1b}]0;title\u{7}"), "\\u{1b}]0;title\\u{7}");
         assert_eq!(safe("\u{9b}2J"), "\\u{9b}2J");
         assert_eq!(safe("ab\u{202e}cd"), "ab\\u{202e}cd");
+        for c in [
+            '\u{2028}', '\u{2029}', '\u{61c}', '\u{ad}', '\u{115f}', '\u{3164}', '\u{2800}',
+        ] {
+            assert!(!safe(&format!("a{c}b")).contains(c), "{:x}", c as u32);
+        }
         assert_eq!(safe("plain text, ünïcode ok"), "plain text, ünïcode ok");
     }
 

@@ -6,6 +6,7 @@
 //! unauthenticated.
 
 mod common;
+mod sso_support;
 
 use common::*;
 use serde_json::{json, Value};
@@ -131,8 +132,14 @@ fn a_forged_approval_is_never_attached() {
         );
         // Every acting command refuses it; status shows it, marked.
         j.run(&["approve", &id, "--approver", APPROVER]).code(5);
-        j.run(&["revoke", &id, "--by", APPROVER, "--reason", "x"])
+        // Revoking it removes what AWS holds for the id (here: nothing), found by tags;
+        // only an approver of this process may, since the record's own list is forged.
+        j.run(&["revoke", &id, "--by", REQUESTER, "--reason", "x"])
             .code(5);
+        let r = j
+            .run(&["revoke", &id, "--by", APPROVER, "--reason", "x"])
+            .ok();
+        assert!(r.stdout.contains("nothing found"), "{}", r.stdout);
         let shown = j.record(&id);
         assert_eq!(shown["integrity"], "unverified", "{shown}");
         let list = j.run(&["status", "--output", "json"]).ok().json();
@@ -273,4 +280,130 @@ fn one_unreadable_record_does_not_hide_the_others() {
             "{text}"
         );
     }
+}
+
+#[test]
+fn with_a_state_key_a_forged_outbox_entry_is_dropped_even_without_a_webhook_secret() {
+    let hook = Receiver::start();
+    let mut j = sealed(Backend::Redis);
+    j.set("KUBIYA_JIT_WEBHOOK", &hook.url);
+    let forged = json!({
+        "raw": json!({"event": "approved", "request_id": "jit-forged000001",
+                      "text": "<!channel> approved: <https://evil.example|open the console>"}).to_string(),
+        "signature": null
+    });
+    let _: () = redis::cmd("RPUSH")
+        .arg(key(&j, "outbox"))
+        .arg(forged.to_string())
+        .query(&mut redis())
+        .expect("RPUSH");
+    let id = j.request_user("alice", &[]);
+    assert!(
+        hook.events_for("jit-forged000001").is_empty(),
+        "a forged entry was delivered"
+    );
+    assert_eq!(hook.events_for(&id), ["request_created"]);
+}
+
+/// An edited record is never acted on as it says, but it does not keep its access alive
+/// either: `expire` (when due) and an approver's `revoke` remove what AWS holds for the
+/// request, found by aws-jit's own tags.
+#[test]
+fn a_tampered_active_grant_is_still_removed() {
+    let iam = Iam::new();
+    for how in ["expire", "revoke"] {
+        let user = iam.create_user();
+        let j = sealed(Backend::Redis);
+        let id = j.request_user(&user, &[]);
+        j.approve_and_attach(&id);
+        assert_eq!(iam.user_policies(&user).len(), 1);
+        let mut edited = stored(&j, &id);
+        edited["purpose"] = json!("edited by someone without the key");
+        overwrite(&j, &id, &edited);
+        let r = if how == "expire" {
+            j.run(&["expire", "--at", FAR_FUTURE, "--output", "json"])
+                .code(6)
+        } else {
+            // Not the requester: the record's word on who that is cannot be trusted.
+            j.run(&["revoke", &id, "--by", REQUESTER, "--reason", "incident"])
+                .code(5);
+            j.run(&[
+                "revoke", &id, "--by", APPROVER, "--reason", "incident", "--output", "json",
+            ])
+            .ok()
+        };
+        assert!(iam.user_policies(&user).is_empty(), "{how}: {}", r.stdout);
+        assert_eq!(j.record(&id)["integrity"], "unverified");
+    }
+}
+
+/// The expiry index is not authenticated: a grant taken out of it is found by reconcile,
+/// which reads AWS, and expired as `expire` would have.
+#[test]
+fn a_grant_removed_from_the_expiry_index_is_expired_by_reconcile() {
+    let iam = Iam::new();
+    let user = iam.create_user();
+    let j = sealed(Backend::Redis);
+    let id = j
+        .request()
+        .flag("--iam-user", &user)
+        .s3_read()
+        .flag("--ttl", "1s")
+        .id();
+    j.approve_and_attach(&id);
+    let _: () = redis::cmd("ZREM")
+        .arg(key(&j, "expiry"))
+        .arg(&id)
+        .query(&mut redis())
+        .expect("ZREM");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let r = j.run(&["expire", "--output", "json"]).ok().json();
+    assert!(r["expired"].as_array().is_some_and(|a| a.is_empty()), "{r}");
+    assert_eq!(
+        iam.user_policies(&user).len(),
+        1,
+        "still attached before reconcile"
+    );
+    let r = j
+        .run(&["reconcile", "--older-than", "1s", "--output", "json"])
+        .ok()
+        .json();
+    assert_eq!(r["overdue"], json!([id]), "{r}");
+    assert!(iam.user_policies(&user).is_empty());
+    assert_eq!(j.state(&id), "expired");
+}
+
+/// The holders of a shared assignment are read from the store: one whose record fails
+/// verification keeps nothing alive.
+#[test]
+fn a_forged_holder_does_not_keep_an_assignment_after_revoke() {
+    let sso = sso_support::Sso::new();
+    let (user, user_id) = sso.create_user(&format!("{}@example.com", unique("v")));
+    let (ps_name, ps) = sso.create_permission_set();
+    let mut j = sealed(Backend::Redis);
+    j.set("JIT_SSO_POLL_INTERVAL", "20ms");
+    let id = j
+        .request()
+        .flag("--sso-user", &user)
+        .flag("--account-id", "111122223333")
+        .flag("--permission-set", &ps_name)
+        .id();
+    j.approve_and_attach(&id);
+    assert_eq!(sso.assigned_users("111122223333", &ps), vec![user_id]);
+    // A copy of the genuine record under another id, with a made-up seal, as a holder.
+    let mut forged = stored(&j, &id);
+    forged["id"] = json!("jit-forgedholder1");
+    forged["seal"] = json!("0".repeat(64));
+    overwrite(&j, "jit-forgedholder1", &forged);
+    let _: () = redis::cmd("SADD")
+        .arg(key(&j, &format!("holders:sso|111122223333|{ps}")))
+        .arg("jit-forgedholder1")
+        .query(&mut redis())
+        .expect("SADD");
+    j.run(&["revoke", &id, "--by", APPROVER, "--reason", "incident"])
+        .ok();
+    assert!(
+        sso.assigned_users("111122223333", &ps).is_empty(),
+        "an unverified holder kept the assignment alive"
+    );
 }

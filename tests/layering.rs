@@ -18,6 +18,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("grant", 1),
     ("policy", 1),
     ("request", 1),
+    ("access", 1),
     ("cli", 1),
     // adapters: persistence, AWS, webhooks, text for people
     ("store", 2),

@@ -1281,7 +1281,7 @@ fn permission_set_contents() {
         ),
         boundary: None,
     };
-    let f = aws_jit::policy::permission_set::judge(&contents);
+    let f = aws_jit::policy::permission_set::judge(&contents, None);
     assert_code(&f, codes::BROAD_MANAGED_POLICY);
     assert_code(&f, codes::POLICY_UNREAD);
     assert!(has(&f, codes::FULL_WILDCARD), "{f:#?}");
@@ -1297,7 +1297,7 @@ fn permission_set_contents() {
         json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}),
     );
     assert!(!has(
-        &aws_jit::policy::permission_set::judge(&read_only),
+        &aws_jit::policy::permission_set::judge(&read_only, None),
         codes::BROAD_MANAGED_POLICY
     ));
 }

@@ -327,3 +327,83 @@ fn concurrent_writers_exactly_one_wins() {
         );
     }
 }
+
+/// Access rules: break-glass requests awaiting their review are indexed by when they were
+/// last announced, in both stores, and leave the index when reviewed.
+#[test]
+fn unreviewed_break_glass_index() {
+    for (name, s, _, _d) in stores() {
+        let terms = request::Terms {
+            approvers: vec!["boss@example.com".into()],
+            max_ttl_secs: 3600,
+            pending_timeout_secs: 86400,
+            allowed_services: None,
+            rule: Some("admin".into()),
+            rules_sha256: Some("0".repeat(64)),
+            approval: request::ApprovalMode::Required,
+            extensions: 0,
+            break_glass: true,
+        };
+        let mut ids = Vec::new();
+        for (id, at) in [("jit-bbbbbbbbbbb2", 200), ("jit-bbbbbbbbbbb1", 100)] {
+            let mut r = new_request(id, at, user());
+            r.terms = Some(terms.clone());
+            let t = request::break_glass_created(&r, "incident").expect("break-glass");
+            s.commit(&t, &[]).expect("commit");
+            ids.push(t.next);
+        }
+        // A plain request is never in it.
+        let plain = new_request("jit-bbbbbbbbbbb3", 50, user());
+        s.commit(&request::created(&plain), &[]).expect("commit");
+        assert_eq!(
+            s.unreviewed(Timestamp(1000), 0, 10).expect("index"),
+            ["jit-bbbbbbbbbbb1", "jit-bbbbbbbbbbb2"],
+            "{name}: oldest first"
+        );
+        assert_eq!(
+            s.unreviewed(Timestamp(150), 0, 10).expect("index"),
+            ["jit-bbbbbbbbbbb1"],
+            "{name}: by score"
+        );
+        assert_eq!(
+            s.unreviewed(Timestamp(1000), 1, 10).expect("index"),
+            ["jit-bbbbbbbbbbb2"],
+            "{name}: offset"
+        );
+        // A reminder moves it to the back; a review takes it out.
+        let times = request::ReminderTimes {
+            every: Duration::from_secs(60),
+            warn_before: Duration::from_secs(60),
+        };
+        let first = &ids[1];
+        let t = request::remind(
+            first,
+            request::ReminderKind::Review,
+            times,
+            Timestamp(500),
+            Timestamp(500),
+        )
+        .expect("remind");
+        s.commit(&t, &[]).expect("commit");
+        assert_eq!(
+            s.unreviewed(Timestamp(1000), 0, 10).expect("index"),
+            ["jit-bbbbbbbbbbb2", "jit-bbbbbbbbbbb1"],
+            "{name}: re-announced goes last"
+        );
+        let approvers = vec!["boss@example.com".to_string()];
+        let t = request::review(
+            &t.next,
+            "boss@example.com",
+            "ok",
+            &approvers,
+            Timestamp(600),
+        )
+        .expect("review");
+        s.commit(&t, &[]).expect("commit");
+        assert_eq!(
+            s.unreviewed(Timestamp(1000), 0, 10).expect("index"),
+            ["jit-bbbbbbbbbbb2"],
+            "{name}: reviewed leaves"
+        );
+    }
+}

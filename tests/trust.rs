@@ -99,17 +99,55 @@ fn the_owner_an_iam_user_is_tagged_with_cannot_approve_its_grant() {
         let id = j.request_user(&user, &[]);
         assert_eq!(
             j.record(&id)["request"]["beneficiary"]["source"],
-            format!("iam-tag:{tag}")
+            format!("iam-user-name, iam-tag:{tag}")
         );
         let r = j.run(&["approve", &id, "--approver", APPROVER]).code(5);
         assert!(r.stderr.contains("would receive"), "{}", r.stderr);
         j.run(&["approve", &id, "--approver", APPROVER2]).ok();
     }
-    // Without an owner tag there is no beneficiary to refuse: the requester rule stands.
+    // Without an owner tag the user is known by its name alone; the requester rule stands.
     let user = iam.create_user();
     let id = j.request_user(&user, &[]);
-    assert!(j.record(&id)["request"]["beneficiary"].is_null());
+    assert_eq!(
+        j.record(&id)["request"]["beneficiary"]["identities"],
+        json!([user])
+    );
     j.run(&["approve", &id, "--approver", REQUESTER]).code(5);
+    // A user named after the approver is the approver's; so is one whose tag names several
+    // people, or names them with a trailing dot, or under a plain `Owner` key.
+    for (name, tags) in [
+        ("boss", vec![]),
+        ("boss@example.com", vec![]),
+        ("", vec![("email", "dev@example.com boss@example.com")]),
+        ("", vec![("aws-jit:owner", "boss@example.com.")]),
+        ("", vec![("Owner", "boss@example.com")]),
+    ] {
+        let user = if name.is_empty() {
+            iam.create_user()
+        } else {
+            iam.ensure_user(name);
+            name.to_string()
+        };
+        for (k, v) in tags {
+            iam.rt
+                .block_on(
+                    iam.client
+                        .tag_user()
+                        .user_name(&user)
+                        .tags(
+                            aws_sdk_iam::types::Tag::builder()
+                                .key(k)
+                                .value(v)
+                                .build()
+                                .expect("tag"),
+                        )
+                        .send(),
+                )
+                .expect("TagUser");
+        }
+        let id = j.request_user(&user, &[]);
+        j.run(&["approve", &id, "--approver", APPROVER]).code(5);
+    }
 }
 
 #[test]
@@ -265,4 +303,140 @@ fn a_wider_environment_later_does_not_widen_what_applies() {
     j.set("JIT_MAX_DURATION", "1h").set("JIT_DEFAULT_TTL", "1h");
     let r = j.run(&["attach", &id]).code(5);
     assert!(r.stderr.contains("maximum"), "{}", r.stderr);
+}
+
+#[test]
+fn one_mailbox_cannot_fill_a_quorum_of_two() {
+    let mut j = Jit::new(Backend::Local);
+    j.set(
+        "APPROVAL_LIST",
+        &format!("{APPROVER},boss+jit@example.com,{APPROVER2}"),
+    )
+    .set("JIT_APPROVAL_QUORUM", "2");
+    let id = j.request_user("alice", &[]);
+    j.run(&["approve", &id, "--approver", APPROVER]).ok();
+    j.run(&["approve", &id, "--approver", "boss+jit@example.com"])
+        .code(4);
+    assert_eq!(j.state(&id), "pending");
+    j.run(&["approve", &id, "--approver", APPROVER2]).ok();
+    assert_eq!(j.state(&id), "approved");
+}
+
+#[test]
+fn allowed_services_also_bound_existing_permission_sets() {
+    let sso = Sso::new();
+    let (user, _) = sso.create_user(&format!("{}@example.com", unique("u")));
+    let (ps_name, ps) = sso.create_permission_set();
+    sso.put_inline(
+        &ps,
+        &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": ["ec2:RebootInstances", "dynamodb:DeleteTable"],
+            "Resource": "arn:aws:ec2:us-east-1:111122223333:instance/i-0abc"}]}),
+    );
+    let mut j = sso_jit();
+    let requested = |j: &Jit| {
+        j.request()
+            .flag("--sso-user", &user)
+            .flag("--account-id", ACCOUNT)
+            .flag("--permission-set", &ps_name)
+            .run()
+    };
+    j.set("ALLOWED_SERVICES", "s3");
+    let r = requested(&j).code(2);
+    assert!(r.stderr.contains("service-not-allowed"), "{}", r.stderr);
+    // Allowed when it was requested, narrowed before approval: refused then.
+    j.unset("ALLOWED_SERVICES");
+    let id = requested(&j)
+        .ok()
+        .stdout
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    j.set("ALLOWED_SERVICES", "s3");
+    let r = j.run(&["approve", &id, "--approver", APPROVER]).code(5);
+    assert!(r.stderr.contains("ALLOWED_SERVICES"), "{}", r.stderr);
+}
+
+#[test]
+fn a_permission_set_named_by_arn_and_by_name_is_one_shared_assignment() {
+    let sso = Sso::new();
+    let email = format!("{}@example.com", unique("u"));
+    let (user, user_id) = sso.create_user(&email);
+    let (ps_name, ps) = sso.create_permission_set();
+    let j = sso_jit();
+    let request = |who: &str, set: &str, ttl: &str| {
+        j.request()
+            .flag("--ttl", ttl)
+            .flag("--sso-user", who)
+            .flag("--account-id", ACCOUNT)
+            .flag("--permission-set", set)
+            .id()
+    };
+    let short = request(&user, &ps_name, "1h");
+    let long = request(&email, &ps, "3h");
+    j.approve_and_attach(&short);
+    j.approve_and_attach(&long);
+    let in_two_hours = aws_jit::time::Timestamp::now()
+        .plus(Duration::from_secs(7200))
+        .to_string();
+    j.run(&["expire", "--at", &in_two_hours]).ok();
+    assert_eq!(j.state(&short), "expired");
+    assert_eq!(j.state(&long), "active");
+    assert_eq!(
+        sso.assigned_users(ACCOUNT, &ps),
+        vec![user_id],
+        "expiring one grant removed the assignment another active grant needs"
+    );
+}
+
+#[test]
+fn values_in_error_messages_cannot_forge_lines() {
+    let j = Jit::new(Backend::Local);
+    for args in [
+        vec!["status", "jit-x\nstate         approved"],
+        vec!["--output", "x\nstate         approved", "status"],
+        vec!["status", "jit-\u{2028}x"],
+    ] {
+        let r = j.run(&args).code(2);
+        assert!(
+            r.stderr.lines().all(|l| !l.starts_with("state")) && !r.stderr.contains('\u{2028}'),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+}
+
+/// An approval counts from when it completed: a refused attach does not keep it usable
+/// beyond JIT_PENDING_TIMEOUT, and a retry never restarts the TTL.
+#[test]
+fn an_approval_whose_first_attach_failed_still_times_out() {
+    let iam = Iam::new();
+    let user = iam.create_user();
+    let mut j = Jit::new(Backend::Local);
+    j.set("JIT_PENDING_TIMEOUT", "2s");
+    let id = j.request_user(&user, &[]);
+    j.run(&["approve", &id, "--approver", APPROVER]).ok();
+    iam.delete_user(&user);
+    j.run(&["attach", &id]).code(3);
+    let first = j.record(&id)["request"]["expires_at"].clone();
+    assert!(first.is_string(), "the intent is recorded");
+    std::thread::sleep(Duration::from_millis(2500));
+    iam.ensure_user(&user);
+    let late = j.run(&["attach", &id]).code(4);
+    assert!(late.stderr.contains("timed out"), "{}", late.stderr);
+    assert!(iam.user_policies(&user).is_empty());
+
+    // Within the timeout, a retry keeps the first attempt's expiry.
+    j.set("JIT_PENDING_TIMEOUT", "1h");
+    let user = iam.create_user();
+    let id = j.request_user(&user, &[]);
+    j.run(&["approve", &id, "--approver", APPROVER]).ok();
+    iam.delete_user(&user);
+    j.run(&["attach", &id]).code(3);
+    let first = j.record(&id)["request"]["expires_at"].clone();
+    std::thread::sleep(Duration::from_millis(1100));
+    iam.ensure_user(&user);
+    j.run(&["attach", &id]).ok();
+    assert_eq!(j.record(&id)["request"]["expires_at"], first);
 }

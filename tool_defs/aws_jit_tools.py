@@ -57,6 +57,9 @@ ENV = [
     "BACKEND_URL",
     "BACKEND_PORT",
     "BACKEND_DB",
+    "BACKEND_USER",
+    "BACKEND_TLS",
+    "BACKEND_TLS_CA",
     "KUBIYA_JIT_WEBHOOK",
     "APPROVAL_SLACK_CHANNEL",
     "APPROVAL_LIST",
@@ -74,6 +77,9 @@ ENV = [
     "JIT_ACCOUNT_ID",
     "JIT_KEY_PREFIX",
     "JIT_LEASE",
+    "JIT_EXPIRE_CONCURRENCY",
+    "AWS_MAX_ATTEMPTS",
+    "AWS_RETRY_MODE",
     # policy generation with a model (HF_TOKEN is a secret, below)
     "JIT_MODEL_URL",
     "JIT_MODEL",
@@ -82,11 +88,18 @@ ENV = [
     "IDENTITY_STORE_ID",
     # only for a persistent volume instead of Redis (see docs/kubiya.md)
     "JIT_STATE_DIR",
+    # access rules (JIT_RULES: the rules TOML inline) and reminders
+    "JIT_RULES_FILE",
+    "JIT_RULES",
+    "JIT_REMIND_AFTER",
+    "JIT_WARN_BEFORE",
 ]
 
 # Never plain env: mounted from Kubiya's secret store.
 DEFAULT_SECRETS = [
     "BACKEND_PASS",
+    # authenticates every stored record: every tool and the scheduled tasks need the same one
+    "JIT_STATE_KEY",
     "HF_TOKEN",
     "JIT_WEBHOOK_SECRET",
     "AWS_ACCESS_KEY_ID",
@@ -232,14 +245,22 @@ TOOLS = [
             Spec("generator", "How policy_description is turned into a policy: rules, model, or auto (default).",
                  flag="generator", options=["rules", "model", "auto"]),
             Spec("region", "AWS region to scope the policy to, if different from the default.", flag="region"),
+            Spec("break_glass",
+                 "true only in an emergency: approve your own request at once, under an access rule that "
+                 "allows break-glass. Everyone is notified immediately and the rule's approvers review it "
+                 "afterwards. Needs incident.", kind="switch", flag="break-glass"),
+            Spec("incident", "The emergency that needs break-glass (announced and kept in the audit log).",
+                 flag="reason"),
         ],
     },
     {
         "name": "aws_jit_approve",
         "subcommand": "approve",
         "description": (
-            "Approve a pending AWS access request. The approver is the calling user, who must be in "
-            "APPROVAL_LIST and not the requester; with a quorum configured, several approvals are needed."
+            "Approve a pending AWS access request, or the pending extension of an active grant. The "
+            "approver is the calling user, who must be among the request's approvers (those of the access "
+            "rule it was made under, or APPROVAL_LIST) and never the requester nor the person who receives "
+            "the access; with a quorum, several approvals are needed."
         ),
         "args": [
             _request_id(what="the request to approve"),
@@ -254,7 +275,10 @@ TOOLS = [
     {
         "name": "aws_jit_reject",
         "subcommand": "reject",
-        "description": "Reject a pending AWS access request. The approver is the calling user; a reason is required.",
+        "description": (
+            "Reject a pending AWS access request, or the pending extension of an active grant. The "
+            "approver is the calling user; a reason is required."
+        ),
         "args": [
             _request_id(what="the request to reject"),
             Spec("reason", "Why the request is rejected (sent to the requester).", flag="reason", required=True),
@@ -281,6 +305,8 @@ TOOLS = [
             Spec("state", "List only requests in this state.", flag="state", options=STATES),
             Spec("requester", "List only requests made by this email address.", flag="requester"),
             Spec("limit", "List at most this many requests (newest first).", flag="limit"),
+            Spec("unreviewed", "true to list only break-glass requests still waiting for their review.",
+                 kind="switch", flag="unreviewed"),
         ],
     },
     {
@@ -310,6 +336,79 @@ TOOLS = [
         "args": [
             Spec("dry_run", "true to report what would be removed without changing anything.",
                  kind="switch", flag="dry-run"),
+        ],
+    },
+    {
+        "name": "aws_jit_reconcile",
+        "subcommand": "reconcile",
+        "description": (
+            "Scheduled backstop: compare AWS with the store, remove what aws-jit made that no "
+            "live grant tracks (older than 10 minutes), report drift of active grants. Run hourly."
+        ),
+        # No arguments at all, on purpose: from the chat, `--older-than 0s` would let anyone
+        # remove what an attach in flight just made. Admins run it by hand for other settings.
+        "args": [],
+    },
+    {
+        "name": "aws_jit_extend",
+        "subcommand": "extend",
+        "description": (
+            "Ask for more time on an active grant. Only its requester or the person who received the "
+            "access can ask, within the extension budget and maximum TTL of the access rule it was "
+            "granted under. Under an auto rule it is extended at once; otherwise the rule's approvers "
+            "approve it with aws_jit_approve (or reject it with aws_jit_reject)."
+        ),
+        "args": [
+            _request_id(what="the active grant"),
+            Spec("ttl", "How much longer, e.g. 30m or 1h (added to the current expiry).", flag="ttl",
+                 required=True),
+            Spec("reason", "Why more time is needed (shown to approvers, kept in the audit log).",
+                 flag="reason", required=True),
+        ],
+    },
+    {
+        "name": "aws_jit_review",
+        "subcommand": "review",
+        "description": (
+            "Review a break-glass grant after the fact. The reviewer is the calling user, who must be "
+            "one of the approvers of the access rule it was granted under, and never its requester."
+        ),
+        "args": [
+            _request_id(what="the break-glass request"),
+            Spec("comment", "What the review found: was break-glass justified, what was done.",
+                 flag="comment", required=True),
+        ],
+    },
+    {
+        "name": "aws_jit_rules_explain",
+        "subcommand": "rules explain",
+        "description": (
+            "Explain, before asking, which access rule would decide a request for the calling user: "
+            "its approvers, quorum, maximum TTL, whether it would be approved automatically, and why "
+            "each earlier rule does not match. Takes the same target and policy arguments as "
+            "aws_jit_request_access; stores nothing."
+        ),
+        "args": [
+            Spec("ttl", "How long the access should last, e.g. 30m, 1h.", flag="ttl"),
+            Spec("iam_user", "Target: name of the IAM user.", flag="iam-user"),
+            Spec("iam_role", "Target: name of the IAM role.", flag="iam-role"),
+            Spec("sso_user", "Target: IAM Identity Center user name (use with account_id).", flag="sso-user"),
+            Spec("account_id", "12-digit AWS account ID (required with sso_user).", flag="account-id"),
+            Spec("policy_description", "Plain-language description of the access needed.",
+                 flag="policy-description"),
+            Spec("permission_set_name", "Name of an existing IAM Identity Center permission set (with sso_user).",
+                 flag="permission-set"),
+            Spec("service", "Service prefix for an explicit policy, e.g. s3 (with actions or access, and resources).",
+                 flag="service"),
+            Spec("actions", "Comma-separated actions without the service prefix, e.g. GetObject,ListBucket.",
+                 flag="actions"),
+            Spec("access", "Comma-separated access levels instead of actions, e.g. read,list.", flag="access"),
+            Spec("resources", "Comma-separated resource ARNs the policy is limited to.", flag="resources"),
+            Spec("generator", "How policy_description is turned into a policy: rules, model, or auto (default).",
+                 flag="generator", options=["rules", "model", "auto"]),
+            Spec("region", "AWS region to scope the policy to, if different from the default.", flag="region"),
+            Spec("break_glass", "true to explain a break-glass request instead.", kind="switch",
+                 flag="break-glass"),
         ],
     },
 ]
@@ -388,8 +487,11 @@ fi
 
 
 def build_script(tool_name, subcommand, specs):
-    """The tool's `content`: static shell text, no argument value inside."""
-    if not _FLAG_RE.match(subcommand):
+    """The tool's `content`: static shell text, no argument value inside.
+
+    `subcommand` is one word, or a nested one written with spaces ("rules explain")."""
+    words = subcommand.split(" ")
+    if not words or not all(_FLAG_RE.match(w) for w in words):
         raise ValueError(f"bad subcommand {subcommand!r}")
     lines = [_PRELUDE.replace("__TOOL__", tool_name).replace("__SUB__", subcommand).rstrip("\n"),
              f"set -- {subcommand}"]

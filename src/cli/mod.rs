@@ -63,6 +63,17 @@ pub enum Command {
     Revoke(RevokeArgs),
     /// Withdraw your own pending request.
     Cancel(CancelArgs),
+    /// Compare AWS with the store: remove what aws-jit made that no live grant tracks
+    /// (orphans), report (and for a changed document, revoke) drift of active grants.
+    Reconcile(ReconcileArgs),
+    /// Ask for more time on an active grant (requester or beneficiary), within its rule's
+    /// extension budget and maximum TTL; approved as its rule says.
+    Extend(ExtendArgs),
+    /// Review a break-glass grant afterwards (one of its rule's approvers, never the requester).
+    Review(ReviewArgs),
+    /// The access rules (JIT_RULES_FILE / JIT_RULES): lint them, or explain a decision.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// The policy engine on its own: generate or validate IAM policies.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -77,8 +88,8 @@ pub enum Command {
     .args(["policy_file", "service", "policy_description", "permission_set"])))]
 pub struct RequestArgs {
     /// Why access is needed; shown to approvers and kept in the audit log.
-    #[arg(long)]
-    pub purpose: String,
+    #[arg(long, required = true)]
+    pub purpose: Option<String>,
 
     /// How long the grant lasts once attached (90s, 30m, 2h, 1d). Default JIT_DEFAULT_TTL
     /// (8h); never above JIT_MAX_DURATION (24h).
@@ -160,6 +171,15 @@ pub struct RequestArgs {
     /// Name of the IAM policy to create (default: the request id).
     #[arg(long)]
     pub policy_name: Option<String>,
+
+    /// Break-glass: approve it yourself, at once, under a rule with break_glass = true.
+    /// Announced immediately and reviewed afterwards by the rule's approvers. Needs --reason.
+    #[arg(long, requires = "reason", help_heading = "Break-glass")]
+    pub break_glass: bool,
+
+    /// Why break-glass is needed (the incident); kept in the audit log.
+    #[arg(long, requires = "break_glass", help_heading = "Break-glass")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +212,49 @@ pub struct RejectArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ExtendArgs {
+    /// Request id (jit-...) of an active grant.
+    pub id: String,
+    /// How much longer (30m, 1h); counted on top of the current expiry.
+    #[arg(long)]
+    pub ttl: String,
+    /// Why more time is needed; shown to approvers and kept in the audit log.
+    #[arg(long)]
+    pub reason: String,
+    /// Who asks: the requester or whoever received the access. Default: KUBIYA_USER_EMAIL.
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// Request id (jit-...) of a break-glass request.
+    pub id: String,
+    /// What the review found; kept in the audit log.
+    #[arg(long)]
+    pub comment: String,
+    /// Who reviews: one of the rule's approvers. Default: KUBIYA_USER_EMAIL.
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Parse and lint a rules file (default: JIT_RULES_FILE or JIT_RULES); exit 2 on any error.
+    Check(RulesCheckArgs),
+    /// Which rule would decide a request, its approvers, quorum, maximum TTL and approval,
+    /// and why each earlier rule did not match. Takes the flags of `request`; stores nothing.
+    #[command(mut_arg("purpose", |a| a.required(false)))]
+    Explain(Box<RequestArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesCheckArgs {
+    /// The rules file to check ("-" reads standard input).
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct AttachArgs {
     /// Request id (jit-...).
     pub id: String,
@@ -205,6 +268,20 @@ pub struct ExpireArgs {
     /// Show what would be removed or timed out; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Also run `reconcile` when none ran for this long (e.g. 1h); one run per period
+    /// across all overlapping `expire` runs.
+    #[arg(long, value_name = "DURATION")]
+    pub reconcile_every: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// Show what would be removed or revoked; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Leave alone what is younger than this (an attach may be in flight), e.g. 10m.
+    #[arg(long, default_value = "10m", value_name = "DURATION")]
+    pub older_than: String,
 }
 
 #[derive(Debug, Args)]
@@ -220,6 +297,9 @@ pub struct StatusArgs {
     /// List at most this many (newest first).
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
+    /// List only break-glass requests still waiting for their review.
+    #[arg(long)]
+    pub unreviewed: bool,
 }
 
 #[derive(Debug, Args)]

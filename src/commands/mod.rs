@@ -1,14 +1,21 @@
 //! One file per subcommand, each thin: load -> decide (pure, in `request`) -> act -> record.
 
+pub mod access;
 pub mod approve;
 pub mod attach;
 pub mod cancel;
 pub mod expire;
+pub mod extend;
+pub mod holder;
 pub mod policy;
+pub mod reconcile;
 pub mod reject;
+pub mod reminders;
 pub mod removal;
 pub mod request;
+pub mod review;
 pub mod revoke;
+pub mod rules;
 pub mod status;
 
 use std::cell::OnceCell;
@@ -65,10 +72,10 @@ impl Ctx {
         };
         if let Integrity::Failed(why) = integrity {
             crate::notify::tamper(&self.config, id, &why);
-            return Err(JitError::NotAuthorised(format!(
-                "request {id} failed verification ({why}); it is not acted on. Someone wrote to \
-                 the store without JIT_STATE_KEY: investigate before anything else"
-            ))
+            return Err(Tampered {
+                id: id.to_string(),
+                why,
+            }
             .into());
         }
         Ok(r)
@@ -87,7 +94,10 @@ impl Ctx {
         if !crate::ids::is_request_id(id) {
             return Err(JitError::invalid(
                 "ID",
-                format!("`{id}` is not a request id (they look like jit-7k2m9q4x1zab)"),
+                format!(
+                    "`{}` is not a request id (they look like jit-7k2m9q4x1zab)",
+                    crate::text::safe(id)
+                ),
             )
             .into());
         }
@@ -138,16 +148,20 @@ pub fn refuse_if_stale(ctx: &Ctx, cur: &Request) -> Result<()> {
 /// ALLOWED_SERVICES of the acting process can narrow what a request was allowed, never
 /// widen it: a policy using a service it does not list is refused.
 pub fn refuse_services_not_allowed(ctx: &Ctx, cur: &Request) -> Result<()> {
-    let (Some(allowed), Some(policy)) = (&ctx.config.allowed_services, &cur.policy) else {
+    let Some(allowed) = &ctx.config.allowed_services else {
         return Ok(());
     };
-    let findings = crate::policy::validate(
-        policy,
-        &crate::policy::ValidateOptions {
-            allowed_services: Some(allowed.clone()),
-            ..Default::default()
-        },
-    );
+    let findings = match (&cur.policy, &cur.permission_set_contents) {
+        (Some(policy), _) => crate::policy::validate(
+            policy,
+            &crate::policy::ValidateOptions {
+                allowed_services: Some(allowed.clone()),
+                ..Default::default()
+            },
+        ),
+        (None, Some(contents)) => crate::policy::permission_set::judge(contents, Some(allowed)),
+        (None, None) => return Ok(()),
+    };
     let outside: Vec<String> = findings
         .iter()
         .filter(|f| f.code == crate::policy::codes::SERVICE_NOT_ALLOWED)
@@ -196,12 +210,53 @@ pub fn refuse_if_contents_changed(ctx: &Ctx, cur: &Request) -> Result<()> {
     .into())
 }
 
+/// A record that fails verification under JIT_STATE_KEY: never acted on as it says.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "request {id} failed verification ({why}); it is not acted on. Someone wrote to the store \
+     without JIT_STATE_KEY: investigate before anything else"
+)]
+pub struct Tampered {
+    pub id: String,
+    pub why: String,
+}
+
+/// An object that could not be removed: its ARN, and why.
+pub type NotRemoved = (String, String);
+
+/// Remove whatever AWS holds for requests whose records fail verification: what their
+/// records say cannot be trusted, so it is found by aws-jit's own tags in AWS, as
+/// `reconcile` finds orphans. Returns (ARNs removed, ARNs that could not be removed).
+pub fn remove_owned_by(ctx: &Ctx, ids: &[String]) -> Result<(Vec<String>, Vec<NotRemoved>)> {
+    let aws = ctx.aws()?;
+    let backoff = crate::aws::Backoff::default();
+    let n = ctx.config.expire_concurrency;
+    let mut removed = Vec::new();
+    let mut failed = Vec::new();
+    for g in aws.grantors() {
+        use crate::aws::Grantor;
+        let owned = aws.block_on(g.list_owned(&backoff, n))?;
+        for o in owned
+            .iter()
+            .filter(|o| o.request_id.as_ref().is_some_and(|id| ids.contains(id)))
+        {
+            match aws.block_on(g.remove_owned(o)) {
+                Ok(_) => removed.push(o.arn.clone()),
+                Err(e) => failed.push((o.arn.clone(), crate::error::chain(&e))),
+            }
+        }
+    }
+    Ok((removed, failed))
+}
+
 /// The exit code for any error: the first typed error in its chain decides.
 pub fn exit_code(err: &anyhow::Error) -> crate::error::ExitCode {
     err.chain()
         .find_map(|e| {
             if let Some(j) = e.downcast_ref::<JitError>() {
                 Some(j.exit_code())
+            } else if e.downcast_ref::<Tampered>().is_some() {
+                Some(crate::error::ExitCode::NotAuthorised)
             } else if let Some(s) = e.downcast_ref::<crate::store::StoreError>() {
                 Some(s.exit_code())
             } else {
@@ -223,6 +278,11 @@ pub fn dispatch(ctx: &Ctx, command: &Command) -> Outcome {
         Command::Status(a) => status::run(ctx, a),
         Command::Revoke(a) => revoke::run(ctx, a),
         Command::Cancel(a) => cancel::run(ctx, a),
+        Command::Reconcile(a) => reconcile::run(ctx, a),
+        Command::Extend(a) => extend::run(ctx, a),
+        Command::Review(a) => review::run(ctx, a),
+        Command::Rules(crate::cli::RulesCommand::Explain(a)) => rules::explain(ctx, a),
+        Command::Rules(crate::cli::RulesCommand::Check(a)) => rules::check(&ctx.config, a),
         Command::Policy(cmd) => policy::run(cmd),
         Command::CliSpec => Ok(crate::output::Report::plain("")),
     }

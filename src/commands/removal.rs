@@ -1,22 +1,77 @@
-//! Removing one claimed grant from AWS and recording the outcome; shared by `expire`
-//! and `revoke`.
+//! Removing one claimed grant from AWS and recording the outcome; shared by `expire`,
+//! `revoke`, `attach` (a revocation honoured, a claim lost) and `reconcile`.
 
 use anyhow::Result;
+use tokio::time::Instant;
 
+use super::holder::{Commit, Held};
 use super::{rule, Ctx};
-use crate::request::{self, Request};
-use crate::store::StoreHolders;
-use crate::time::Timestamp;
+use crate::aws::{self, Aws, Backoff, Grantor};
+use crate::grant::{Grant, Holder, Holders, HoldersError};
+use crate::request::{self, Request, State, Target};
+use crate::store::{holder_key, Store};
+
+/// The other aws-jit grants (attaching or active) on the shared object `request` uses,
+/// read afresh on every call. Grants that found the assignment there as standing access
+/// are left out: they never remove it, so to a newcomer it is standing access too.
+pub struct LiveHolders<'a> {
+    pub store: &'a dyn Store,
+    pub request: &'a Request,
+    /// With JIT_STATE_KEY: a holder whose record fails verification keeps nothing alive
+    /// (a forged "active" holder must not shield an assignment from removal).
+    pub sealer: Option<&'a crate::store::seal::Sealer>,
+}
+
+impl Holders for LiveHolders<'_> {
+    fn holders(&self) -> Result<Vec<Holder>, HoldersError> {
+        let Some(key) = holder_key(self.request) else {
+            return Ok(Vec::new());
+        };
+        let fail = |e: crate::store::StoreError| HoldersError(Box::new(e));
+        let mut out = Vec::new();
+        for id in self.store.holders(&key).map_err(fail)? {
+            if id == self.request.id {
+                continue;
+            }
+            let Some(other) = self.store.get(&id).map_err(fail)? else {
+                continue;
+            };
+            if let Some(s) = self.sealer {
+                if let crate::store::seal::Integrity::Failed(why) = s.verify(&other) {
+                    crate::output::warn(format!(
+                        "ignored holder {id} of a shared assignment: its record failed verification ({why})"
+                    ));
+                    continue;
+                }
+            }
+            let Target::Sso { user, .. } = &other.target else {
+                continue;
+            };
+            let recorded = other.grant.as_ref().and_then(Grant::sso);
+            if recorded.is_some_and(|d| d.assignment_existed) {
+                continue;
+            }
+            out.push(Holder {
+                request_id: id,
+                user_id: recorded
+                    .map(|d| d.user_id.clone())
+                    .filter(|s| !s.is_empty()),
+                user: user.clone(),
+            });
+        }
+        Ok(out)
+    }
+}
 
 /// Remove what `r` holds in AWS (shared objects stay while another grant of the same
-/// person needs them).
-pub fn remove_from_aws(ctx: &Ctx, r: &Request) -> Result<()> {
-    let holders = StoreHolders {
+/// person needs them; what aws-jit did not create stays, named in the answer).
+pub fn remove_from_aws(ctx: &Ctx, r: &Request) -> Result<aws::Removed> {
+    let holders = LiveHolders {
         store: ctx.store.as_ref(),
         request: r,
+        sealer: ctx.sealer.as_ref(),
     };
-    ctx.aws()?.remove(r, &holders)?;
-    Ok(())
+    Ok(ctx.aws()?.remove(r, &holders)?)
 }
 
 /// How removing a claimed grant ended.
@@ -25,20 +80,107 @@ pub enum Removed {
     Done(Request),
     /// It stays `removing` (and in the expiry index) for the next run.
     Failed { record: Request, error: String },
+    /// Put off without failing (throttled past the run's horizon); the next run retries.
+    Deferred(Request),
+    /// Another process re-claimed the grant meanwhile (this one was too slow); it carries on.
+    Lost,
 }
 
-/// `claimed` is in `removing` with our lease.
-pub fn finish(ctx: &Ctx, claimed: &Request, by: &str) -> Result<Removed> {
-    Ok(match remove_from_aws(ctx, claimed) {
-        Ok(()) => Removed::Done(
-            ctx.commit(request::removed(claimed, by, Timestamp::now()).map_err(rule)?)?,
-        ),
-        Err(e) => {
-            let error = format!("{e:#}");
-            let record = ctx.commit(
-                request::removal_failed(claimed, by, &error, Timestamp::now()).map_err(rule)?,
-            )?;
-            Removed::Failed { record, error }
+/// `held` holds the grant in `removing`: remove it from AWS, heartbeat alongside, and
+/// record the outcome. Throttling pauses the whole run (`backoff`) and is retried until
+/// `horizon`; past it the removal is put off, never failed.
+pub async fn finish_async(
+    ctx: &Ctx,
+    aws: &Aws,
+    held: &Held<'_>,
+    backoff: &Backoff,
+    horizon: Option<Instant>,
+) -> Result<Removed> {
+    let r = held.latest();
+    let outcome: Result<aws::Removed, Outcome> = match aws.grantor(&r.target) {
+        Err(e) => Err(Outcome::Failed(chain(&e))),
+        Ok(grantor) => {
+            let holders = LiveHolders {
+                store: ctx.store.as_ref(),
+                request: &r,
+                sealer: ctx.sealer.as_ref(),
+            };
+            held.working(async {
+                loop {
+                    backoff.wait().await;
+                    match grantor.remove(&r, &holders).await {
+                        Err(e) if e.is_throttling() => {
+                            backoff.throttled();
+                            if horizon.is_some_and(|h| Instant::now() >= h) {
+                                return Err(Outcome::Deferred(chain(&e)));
+                            }
+                        }
+                        Err(e) => return Err(Outcome::Failed(chain(&e))),
+                        Ok(done) => {
+                            backoff.succeeded();
+                            return Ok(done);
+                        }
+                    }
+                }
+            })
+            .await
         }
-    })
+    };
+    let by = held.by().to_string();
+    let committed = match &outcome {
+        Ok(done) => held.commit(5, |cur, c| {
+            request::removed_keeping(cur, &by, &done.kept, c.now)
+        }),
+        Err(Outcome::Deferred(why)) => held.commit(5, |cur, c| {
+            request::removal_deferred(
+                cur,
+                &by,
+                &format!("AWS is throttling; the next run retries ({why})"),
+                c.now,
+            )
+        }),
+        Err(Outcome::Failed(error)) => {
+            held.commit(5, |cur, c| request::removal_failed(cur, &by, error, c.now))
+        }
+    };
+    match committed {
+        Commit::Done(record) => Ok(match outcome {
+            Ok(_) => Removed::Done(record),
+            Err(Outcome::Deferred(_)) => Removed::Deferred(record),
+            Err(Outcome::Failed(error)) => Removed::Failed { record, error },
+        }),
+        Commit::Lost(_) => Ok(Removed::Lost),
+        Commit::Refused(e) => Err(rule(e)),
+        Commit::Unknown(e) => Err(e),
+    }
+}
+
+enum Outcome {
+    Failed(String),
+    Deferred(String),
+}
+
+/// [`finish_async`] for one grant, blocking (revoke, attach).
+pub fn finish(ctx: &Ctx, held: &Held<'_>) -> Result<Removed> {
+    let aws = ctx.aws()?;
+    aws.block_on(finish_async(ctx, aws, held, &Backoff::default(), None))
+}
+
+/// True when a grant in this state is held, or will be handled, by whoever has the
+/// record: an attach in progress or failed ambiguously, an active grant, an approval with
+/// its expiry recorded. The expiry index covers what exists for it.
+pub fn covered(r: &Request) -> bool {
+    matches!(r.state, State::Approved | State::Attaching | State::Active)
+}
+
+/// An error with its sources, as `{:#}` shows an anyhow chain.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        next = s.source();
+    }
+    out
 }

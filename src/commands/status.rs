@@ -43,9 +43,12 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> Outcome {
     } else {
         args.limit
     };
-    let rows: Vec<Row> = ctx
-        .store
-        .list(window)?
+    let listed = if args.unreviewed {
+        super::reminders::unreviewed(ctx, window)?
+    } else {
+        ctx.store.list(window)?
+    };
+    let rows: Vec<Row> = listed
         .into_iter()
         .map(|entry| match entry {
             Ok(r) => Row::Record {

@@ -12,11 +12,15 @@ pub const BROAD_MANAGED_POLICIES: &[&str] =
 
 /// The findings of everything the permission set grants. What AWS already accepted is
 /// never blocking here: an error of the validator (an action newer than our catalog, a
-/// size over a managed policy's limit) becomes a warning; security findings stay.
-pub fn judge(contents: &PermissionSetContents) -> Vec<Finding> {
+/// size over a managed policy's limit) becomes a warning; security findings stay, and so
+/// does a service outside `allowed_services`, which blocks.
+pub fn judge(
+    contents: &PermissionSetContents,
+    allowed_services: Option<&[String]>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let opts = ValidateOptions {
-        allowed_services: None,
+        allowed_services: allowed_services.map(<[String]>::to_vec),
         target: PolicyTarget::PermissionSetInline,
     };
     for p in contents.managed.iter().chain(&contents.customer_managed) {
@@ -53,12 +57,14 @@ pub fn judge(contents: &PermissionSetContents) -> Vec<Finding> {
     out
 }
 
-/// Findings of one policy, labelled with where it came from and never blocking.
+/// Findings of one policy, labelled with where it came from. Never blocking, but for a
+/// service outside ALLOWED_SERVICES: the permission set must stay within them as a
+/// policy must.
 fn from(source: &str, findings: Vec<Finding>) -> Vec<Finding> {
     findings
         .into_iter()
         .map(|mut f| {
-            if f.severity == Severity::Error {
+            if f.severity == Severity::Error && f.code != codes::SERVICE_NOT_ALLOWED {
                 f.severity = Severity::Warning;
             }
             f.message = format!("{source}: {}", f.message);

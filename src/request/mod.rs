@@ -5,9 +5,15 @@
 //! the store commits all three atomically or not at all. Who may do what, and what a
 //! request may ask for, are the rules in `rules`.
 
+mod break_glass;
+mod extension;
+mod reminder;
 mod rules;
 mod transitions;
 
+pub use break_glass::*;
+pub use extension::*;
+pub use reminder::*;
 pub use rules::*;
 pub use transitions::*;
 
@@ -124,6 +130,50 @@ pub struct Terms {
     /// Services the policy may use; absent = all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_services: Option<Vec<String>>,
+    /// The access rule that matched (see `access`). Absent: the implicit rule made of
+    /// APPROVAL_LIST, JIT_APPROVAL_QUORUM and JIT_MAX_DURATION.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// SHA-256 of the rules file that decided it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_sha256: Option<String>,
+    /// `auto`: approved by the rule itself (read-only, finding-free requests only).
+    #[serde(default, skip_serializing_if = "ApprovalMode::is_required")]
+    pub approval: ApprovalMode,
+    /// How many times an active grant may be extended.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub extensions: u32,
+    /// The rule allows break-glass.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub break_glass: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// How a rule's requests are approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalMode {
+    /// By people: the rule's approvers, its quorum of them.
+    #[default]
+    Required,
+    /// By the rule, at once; only ever for read-only requests without security findings.
+    Auto,
+}
+
+impl ApprovalMode {
+    pub fn is_required(&self) -> bool {
+        *self == ApprovalMode::Required
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalMode::Required => "required",
+            ApprovalMode::Auto => "auto",
+        }
+    }
 }
 
 /// Who receives the access when it is not (only) the requester: the Identity Center user,
@@ -216,6 +266,9 @@ pub struct Request {
     pub removal: Option<Removal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// What `reconcile` last found changed in AWS behind an active grant's back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<Drift>,
     /// Recorded when the request is made (absent on records of earlier versions, which
     /// fall back to the environment of the process acting on them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -226,6 +279,18 @@ pub struct Request {
     /// policy is).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permission_set_contents: Option<PermissionSetContents>,
+    /// Approved by the requester alone under a break-glass rule; needs a review after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<BreakGlass>,
+    /// An extension asked for and waiting for approval (it dies with the grant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<Extension>,
+    /// Extensions granted, oldest first: the budget used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extended: Vec<Extended>,
+    /// When `expire` last reminded about this request (sent once per interval).
+    #[serde(default, skip_serializing_if = "Reminders::is_empty")]
+    pub reminders: Reminders,
     /// With JIT_STATE_KEY: the MAC of the newest audit entry (the head of the chain).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_head: Option<String>,
@@ -246,6 +311,37 @@ pub fn contents_sha256(
             .map(|v| crate::digest::policy_sha256(&v)),
         (None, None) => None,
     }
+}
+
+/// How an active grant differs in AWS from what was attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftKind {
+    /// The policy (or ephemeral permission set) is gone.
+    PolicyDeleted,
+    /// The policy is no longer attached to the grant's principal.
+    PolicyDetached,
+    /// The document AWS holds is not the approved one.
+    DocumentChanged,
+    /// The account assignment was deleted.
+    AssignmentDeleted,
+}
+
+impl DriftKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriftKind::PolicyDeleted => "policy_deleted",
+            DriftKind::PolicyDetached => "policy_detached",
+            DriftKind::DocumentChanged => "document_changed",
+            DriftKind::AssignmentDeleted => "assignment_deleted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    pub kind: DriftKind,
+    pub detail: String,
 }
 
 fn one() -> usize {
@@ -300,9 +396,14 @@ impl Request {
             lease: None,
             removal: None,
             last_error: None,
+            drift: vec![],
             terms: n.terms,
             beneficiary: n.beneficiary,
             permission_set_contents: n.permission_set_contents,
+            break_glass: None,
+            extension: None,
+            extended: vec![],
+            reminders: Reminders::default(),
             audit_head: None,
             seal: None,
         }
@@ -326,10 +427,12 @@ impl Request {
 
     /// Who may review: the approvers recorded on the request, narrowed to the acting
     /// process's APPROVAL_LIST when that is set. Records without terms use the process's.
+    /// A request an access rule decided keeps exactly the rule's approvers: APPROVAL_LIST
+    /// is only that rule's default, and the rules file in force later does not apply to it.
     pub fn approvers_now(&self, configured: &[String]) -> Vec<String> {
         match &self.terms {
             None => configured.to_vec(),
-            Some(t) if configured.is_empty() => t.approvers.clone(),
+            Some(t) if configured.is_empty() || t.rule.is_some() => t.approvers.clone(),
             Some(t) => t
                 .approvers
                 .iter()
@@ -372,6 +475,15 @@ impl Request {
     /// disagree: anything that may exist in AWS is indexed until removal is confirmed.
     pub fn expiry_score(&self) -> Option<Timestamp> {
         match self.state {
+            // A revocation recorded while an attach holds the grant is due at once: if
+            // that attach dies, the next `expire` after its lease finishes the revoke.
+            State::Attaching if self.removal.is_some() => {
+                Some(match (&self.removal, self.expires_at) {
+                    (Some(r), Some(e)) => r.requested_at.min(e),
+                    (Some(r), None) => r.requested_at,
+                    (None, e) => e.unwrap_or(self.updated_at),
+                })
+            }
             State::Approved | State::Attaching | State::Active => self.expires_at,
             State::Removing => Some(match (&self.removal, self.expires_at) {
                 (Some(r), Some(e)) => r.requested_at.min(e),
@@ -394,8 +506,35 @@ impl Request {
         }
     }
 
+    /// When the approval completed (the last approval's time); for other states, the last
+    /// change.
+    pub fn decided_at(&self) -> Timestamp {
+        match self.state {
+            State::Approved => self
+                .approvals
+                .last()
+                .map(|a| a.at)
+                .unwrap_or(self.updated_at),
+            _ => self.updated_at,
+        }
+    }
+
     pub fn lease_held(&self, now: Timestamp) -> Option<&Lease> {
         self.lease.as_ref().filter(|l| l.until > now)
+    }
+
+    /// `owner` holds this record's claim (attaching or removing), whether or not its
+    /// lease has run out: until someone else re-claims it, its commits still apply.
+    pub fn claimed_by(&self, owner: &str) -> bool {
+        matches!(self.state, State::Attaching | State::Removing)
+            && self.lease.as_ref().is_some_and(|l| l.owner == owner)
+    }
+
+    /// A revocation is recorded and not carried out yet.
+    pub fn revoke_pending(&self) -> bool {
+        self.removal
+            .as_ref()
+            .is_some_and(|r| r.reason == RemovalReason::Revoked)
     }
 }
 
@@ -434,6 +573,32 @@ pub enum AuditAction {
     RemoveFailed,
     Expire,
     Revoke,
+    /// An attach recorded what it is about to create (before creating it).
+    AttachProgress,
+    /// A lease holder renewed its lease while it works (heartbeat).
+    LeaseRenew,
+    /// A revocation recorded on a grant another live process holds; that holder honours it.
+    RevokeRequested,
+    /// Removal put off (AWS throttling, a run's time up); the next run retries.
+    RemoveDeferred,
+    /// `reconcile` removed (or would remove) something in AWS no live grant tracks.
+    Reconcile,
+    /// `reconcile` found an active grant changed in AWS.
+    Drift,
+    /// Approved by the requester alone, under a break-glass rule.
+    BreakGlass,
+    /// A break-glass grant reviewed afterwards by one of its rule's approvers.
+    Review,
+    /// An extension asked for (it waits for approval).
+    ExtendRequest,
+    /// An extension approved, short of its quorum.
+    ExtendApprovePartial,
+    /// An extension rejected; the grant runs to its expiry.
+    ExtendReject,
+    /// The grant's expiry moved (an extension approved, or an auto rule's at once).
+    Extend,
+    /// `expire` sent a reminder (pending decision, grant ending soon, review missing).
+    Remind,
 }
 
 impl AuditAction {
@@ -453,6 +618,19 @@ impl AuditAction {
             AuditAction::RemoveFailed => "remove_failed",
             AuditAction::Expire => "expire",
             AuditAction::Revoke => "revoke",
+            AuditAction::AttachProgress => "attach_progress",
+            AuditAction::LeaseRenew => "lease_renew",
+            AuditAction::RevokeRequested => "revoke_requested",
+            AuditAction::RemoveDeferred => "remove_deferred",
+            AuditAction::Reconcile => "reconcile",
+            AuditAction::Drift => "drift",
+            AuditAction::BreakGlass => "break_glass",
+            AuditAction::Review => "review",
+            AuditAction::ExtendRequest => "extend_request",
+            AuditAction::ExtendApprovePartial => "extend_approve_partial",
+            AuditAction::ExtendReject => "extend_reject",
+            AuditAction::Extend => "extend",
+            AuditAction::Remind => "remind",
         }
     }
 }
@@ -467,6 +645,7 @@ impl std::fmt::Display for AuditAction {
 pub mod actors {
     pub const EXPIRE: &str = "aws-jit expire";
     pub const ATTACH: &str = "aws-jit attach";
+    pub const RECONCILE: &str = "reconcile";
 }
 
 /// Who acts, as which lease holder, how long the lease lasts, and when: the parameters
@@ -501,6 +680,25 @@ pub enum EventKind {
     Cancelled,
     TimedOut,
     Failed,
+    /// `reconcile` removed something no live grant tracked.
+    Reconciled,
+    /// `reconcile` found an active grant changed in AWS.
+    Drift,
+    /// A break-glass request, approved by its requester alone: sent at once.
+    BreakGlass,
+    /// A break-glass grant was reviewed.
+    Reviewed,
+    /// An extension waits for approval.
+    ExtensionRequested,
+    /// An extension was rejected.
+    ExtensionRejected,
+    /// The grant's expiry moved.
+    Extended,
+    /// Still waiting: a decision (pending longer than JIT_REMIND_AFTER) or the review of
+    /// a break-glass grant.
+    Reminder,
+    /// The grant ends within JIT_WARN_BEFORE.
+    ExpiringSoon,
 }
 
 impl EventKind {
@@ -515,6 +713,15 @@ impl EventKind {
             EventKind::Cancelled => "cancelled",
             EventKind::TimedOut => "timed_out",
             EventKind::Failed => "failed",
+            EventKind::Reconciled => "reconciled",
+            EventKind::Drift => "drift",
+            EventKind::BreakGlass => "break_glass",
+            EventKind::Reviewed => "reviewed",
+            EventKind::ExtensionRequested => "extension_requested",
+            EventKind::ExtensionRejected => "extension_rejected",
+            EventKind::Extended => "extended",
+            EventKind::Reminder => "reminder",
+            EventKind::ExpiringSoon => "expiring_soon",
         }
     }
 }

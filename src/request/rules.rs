@@ -22,7 +22,8 @@ pub fn maybe_same_person(a: &str, b: &str) -> bool {
         match s.split_once('@') {
             Some((local, domain)) => (
                 local.split('+').next().unwrap_or(local).to_string(),
-                Some(domain.to_string()),
+                // `example.com.` is `example.com` in DNS.
+                Some(domain.trim_end_matches('.').to_string()),
             ),
             None => (s.split('+').next().unwrap_or(&s).to_string(), None),
         }
@@ -78,12 +79,33 @@ pub(super) fn check_reviewer(
         ));
     }
     if !approvers.iter().any(|a| same_person(a, reviewer)) {
+        let whose = match cur.rule_name() {
+            Some(rule) => format!("those of access rule {rule}, recorded when it was made"),
+            None => "APPROVAL_LIST when it was made".to_string(),
+        };
         return Err(RuleError::NotAuthorised(format!(
-            "{reviewer} is not among the approvers of {} (APPROVAL_LIST when it was made) and cannot review it",
+            "{reviewer} is not among the approvers of {} ({whose}) and cannot review it",
             cur.id
         )));
     }
     Ok(())
+}
+
+/// The finding codes that keep a request from being approved by a rule alone: every
+/// security finding, and reading credentials or secrets (`returns-credentials`) even on a
+/// named resource — read level, but nothing a person should get without a person's yes.
+pub fn auto_blockers(findings: &[crate::policy::Finding]) -> Vec<String> {
+    let mut codes: Vec<String> = findings
+        .iter()
+        .filter(|f| {
+            f.severity == crate::policy::Severity::Security
+                || f.code == crate::policy::codes::RETURNS_CREDENTIALS
+        })
+        .map(|f| f.code.to_string())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
 }
 
 /// An approval must name every security finding of the request, and nothing else.
@@ -172,6 +194,7 @@ mod tests {
             "admin@example.com"
         ));
         assert!(maybe_same_person("admin", "admin@example.com"));
+        assert!(maybe_same_person("admin@example.com.", "admin@example.com"));
         assert!(!maybe_same_person(
             "admin@example.com",
             "admin@other.example"

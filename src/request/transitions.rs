@@ -3,15 +3,16 @@
 use std::time::Duration;
 
 use super::rules::{
-    check_acknowledged, check_policy_hash, check_reviewer, check_revoker, same_person,
+    check_acknowledged, check_policy_hash, check_reviewer, check_revoker, maybe_same_person,
+    same_person,
 };
 use super::{
-    actors, Approval, AuditAction, AuditEntry, Claim, Decision, EventKind, Grant, Removal,
+    actors, Approval, AuditAction, AuditEntry, Claim, Decision, Drift, EventKind, Grant, Removal,
     RemovalReason, Request, RuleError, State, Transition,
 };
 use crate::time::Timestamp;
 
-fn step(
+pub(super) fn step(
     cur: &Request,
     now: Timestamp,
     by: &str,
@@ -42,7 +43,7 @@ fn step(
     }
 }
 
-fn expect_state(cur: &Request, allowed: &[State], doing: &str) -> Result<(), RuleError> {
+pub(super) fn expect_state(cur: &Request, allowed: &[State], doing: &str) -> Result<(), RuleError> {
     if allowed.contains(&cur.state) {
         Ok(())
     } else {
@@ -94,10 +95,11 @@ pub fn approve(
     expect_state(cur, &[State::Pending], "approve")?;
     check_reviewer(cur, input.approver, input.approvers)?;
     let quorum = cur.quorum_needed(input.quorum);
+    // One person fills one place in a quorum, however they spell their address.
     if cur
         .approvals
         .iter()
-        .any(|a| same_person(&a.by, input.approver))
+        .any(|a| maybe_same_person(&a.by, input.approver))
     {
         return Err(RuleError::WrongState(format!(
             "{} has already approved {}; {} more distinct approver(s) needed",
@@ -214,9 +216,14 @@ pub fn cancel(cur: &Request, by: &str, now: Timestamp) -> Result<Transition, Rul
 }
 
 pub fn time_out(cur: &Request, timeout: Duration, now: Timestamp) -> Result<Transition, RuleError> {
-    let (since, why) = match cur.pending_score() {
-        Some(since) if cur.state == State::Pending => (since, "no decision"),
-        Some(since) => (since, "approved but not attached"),
+    // An approval counts from when it completed, whether or not an attach was tried since.
+    let since = match cur.state {
+        State::Pending => Some((cur.created_at, "no decision")),
+        State::Approved => Some((cur.decided_at(), "approved but not attached")),
+        _ => None,
+    };
+    let (since, why) = match since {
+        Some(s) => s,
         None => {
             return Err(RuleError::WrongState(format!(
                 "{} is {}: only pending or unattached approved requests time out",
@@ -261,7 +268,15 @@ pub fn begin_attach(cur: &Request, claim: &Claim) -> Result<Transition, RuleErro
         cur.approved_sha256.as_ref(),
         "differs from the one approved (hash mismatch); refusing to attach",
     )?;
-    let expires = claim.now.plus(cur.ttl());
+    // The first attempt's expiry stands: a retry (after a refused attempt, or a take-over
+    // of a dead one) never restarts the TTL.
+    let expires = cur.expires_at.unwrap_or_else(|| claim.now.plus(cur.ttl()));
+    if expires <= claim.now {
+        return Err(RuleError::WrongState(format!(
+            "the time of {} ran out at {expires} before it was attached; ask for it again",
+            cur.id
+        )));
+    }
     Ok(step(
         cur,
         claim.now,
@@ -384,7 +399,10 @@ pub fn begin_expiry(
     claim: &Claim,
     as_of: Timestamp,
 ) -> Result<Transition, RuleError> {
-    if cur.state != State::Removing && cur.expires_at.is_none_or(|e| e > as_of) {
+    if cur.state != State::Removing
+        && !cur.revoke_pending()
+        && cur.expires_at.is_none_or(|e| e > as_of)
+    {
         return Err(RuleError::WrongState(format!(
             "{} has not expired yet",
             cur.id
@@ -445,6 +463,9 @@ pub enum Revocation {
     Done(Transition),
     /// Claimed for removal: AWS is to be cleaned up, then [`removed`] records it.
     Claimed(Transition),
+    /// A live attach holds the grant: the revocation is recorded on the record and that
+    /// holder carries it out when it next commits (or `expire`, if the holder dies).
+    Recorded(Transition),
 }
 
 /// Revoke: by the requester or an approver, with a reason.
@@ -480,11 +501,230 @@ pub fn revoke(
             },
         )));
     }
+    if cur.state == State::Attaching {
+        if let Some(l) = cur.lease_held(claim.now) {
+            let holder = l.owner.clone();
+            let removal = Removal {
+                reason: RemovalReason::Revoked,
+                requested_at: claim.now,
+                by: claim.by.to_string(),
+                attempts: 0,
+            };
+            return Ok(Revocation::Recorded(step(
+                cur,
+                claim.now,
+                claim.by,
+                AuditAction::RevokeRequested,
+                Some(format!(
+                    "{reason} (carried out by {holder}, which is attaching it)"
+                )),
+                vec![],
+                |n| {
+                    n.decision = Some(decision);
+                    n.removal = Some(removal);
+                },
+            )));
+        }
+    }
     let mut t = begin_removal(cur, RemovalReason::Revoked, claim)?;
     t.next.decision = Some(decision);
     t.audit.action = AuditAction::RevokeBegin;
     t.audit.reason = Some(reason.to_string());
     Ok(Revocation::Claimed(t))
+}
+
+/// Refused unless `claim.owner` still holds `cur` (attaching or removing).
+fn expect_holder(cur: &Request, claim: &Claim, doing: &str) -> Result<(), RuleError> {
+    if cur.claimed_by(claim.owner) {
+        Ok(())
+    } else {
+        Err(RuleError::WrongState(format!(
+            "cannot {doing} {}: {} no longer holds it (it is {})",
+            cur.id, claim.owner, cur.state
+        )))
+    }
+}
+
+/// Heartbeat: the holder is alive and still working; its lease runs on from now.
+pub fn renew_lease(cur: &Request, claim: &Claim) -> Result<Transition, RuleError> {
+    expect_holder(cur, claim, "renew the lease on")?;
+    Ok(step(
+        cur,
+        claim.now,
+        claim.by,
+        AuditAction::LeaseRenew,
+        None,
+        vec![],
+        |n| n.lease = Some(claim.lease()),
+    ))
+}
+
+/// An attach records what it is about to create (or has created) while it holds the
+/// grant, so a crash leaves the store knowing it.
+pub fn attach_progress(
+    cur: &Request,
+    claim: &Claim,
+    grant: Grant,
+) -> Result<Transition, RuleError> {
+    expect_state(cur, &[State::Attaching], "record attach progress on")?;
+    expect_holder(cur, claim, "record attach progress on")?;
+    Ok(step(
+        cur,
+        claim.now,
+        claim.by,
+        AuditAction::AttachProgress,
+        None,
+        vec![],
+        |n| {
+            n.grant = Some(grant);
+            n.lease = Some(claim.lease());
+        },
+    ))
+}
+
+/// Attach failed after a call that may have taken effect: the grant stays `attaching`
+/// (and in the expiry index) with what is known of it, the lease released so a retried
+/// `attach` converges and `expire` removes whatever exists when it is due.
+pub fn attach_failed_after(
+    cur: &Request,
+    by: &str,
+    error: &str,
+    partial: Option<Grant>,
+    now: Timestamp,
+) -> Result<Transition, RuleError> {
+    expect_state(cur, &[State::Attaching], "record attach failure on")?;
+    Ok(step(
+        cur,
+        now,
+        by,
+        AuditAction::AttachFailed,
+        Some(error.to_string()),
+        vec![EventKind::Failed],
+        |n| {
+            n.lease = None;
+            n.last_error = Some(error.to_string());
+            if partial.is_some() {
+                n.grant = partial;
+            }
+        },
+    ))
+}
+
+/// The holder of an attach honours a revocation recorded meanwhile: what it made (`grant`,
+/// when known) is recorded and claimed for removal under the same lease.
+pub fn honour_revoke(
+    cur: &Request,
+    claim: &Claim,
+    grant: Option<Grant>,
+) -> Result<Transition, RuleError> {
+    expect_state(cur, &[State::Attaching], "carry out the revocation of")?;
+    expect_holder(cur, claim, "carry out the revocation of")?;
+    let reason = cur.decision.as_ref().map(|d| d.reason.clone());
+    Ok(step(
+        cur,
+        claim.now,
+        claim.by,
+        AuditAction::RevokeBegin,
+        reason,
+        vec![],
+        |n| {
+            n.state = State::Removing;
+            if grant.is_some() {
+                n.grant = grant;
+            }
+            n.lease = Some(claim.lease());
+            if let Some(r) = n.removal.as_mut() {
+                r.attempts += 1;
+            }
+        },
+    ))
+}
+
+/// Removal confirmed, with what it deliberately left in place (access aws-jit did not
+/// create) named in the audit entry.
+pub fn removed_keeping(
+    cur: &Request,
+    by: &str,
+    kept: &[String],
+    now: Timestamp,
+) -> Result<Transition, RuleError> {
+    let mut t = removed(cur, by, now)?;
+    if !kept.is_empty() {
+        let note = format!("left in place: {}", kept.join("; "));
+        t.audit.reason = Some(match t.audit.reason.take() {
+            Some(r) => format!("{r}; {note}"),
+            None => note,
+        });
+    }
+    Ok(t)
+}
+
+/// A removal put off without failing (AWS throttling, the run's time up): the lease is
+/// released and the grant stays `removing` for the next run.
+pub fn removal_deferred(
+    cur: &Request,
+    by: &str,
+    why: &str,
+    now: Timestamp,
+) -> Result<Transition, RuleError> {
+    expect_state(cur, &[State::Removing], "put off removing")?;
+    Ok(step(
+        cur,
+        now,
+        by,
+        AuditAction::RemoveDeferred,
+        Some(why.to_string()),
+        vec![],
+        |n| n.lease = None,
+    ))
+}
+
+/// `reconcile` removed something in AWS that belonged to this (no longer live) request:
+/// the record only gains the audit entry (under the `reconcile` actor) and a `reconciled`
+/// event; its state stays.
+pub fn reconciled(cur: &Request, reason: &str, now: Timestamp) -> Transition {
+    step(
+        cur,
+        now,
+        actors::RECONCILE,
+        AuditAction::Reconcile,
+        Some(reason.to_string()),
+        vec![EventKind::Reconciled],
+        |_| {},
+    )
+}
+
+/// `reconcile` found an active grant changed in AWS: recorded on the grant (shown by
+/// `status`) and sent as a `drift` event. An empty `drift` clears an earlier finding.
+pub fn drift_found(
+    cur: &Request,
+    drift: Vec<Drift>,
+    now: Timestamp,
+) -> Result<Transition, RuleError> {
+    expect_state(cur, &[State::Active], "record drift on")?;
+    let summary = if drift.is_empty() {
+        "no drift any more".to_string()
+    } else {
+        drift
+            .iter()
+            .map(|d| format!("{}: {}", d.kind.as_str(), d.detail))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let events = if drift.is_empty() {
+        vec![]
+    } else {
+        vec![EventKind::Drift]
+    };
+    Ok(step(
+        cur,
+        now,
+        actors::RECONCILE,
+        AuditAction::Drift,
+        Some(summary),
+        events,
+        |n| n.drift = drift,
+    ))
 }
 
 #[cfg(test)]
@@ -635,5 +875,77 @@ mod tests {
                 .state,
             State::Cancelled
         );
+    }
+
+    #[test]
+    fn revoke_while_a_live_attach_holds_it_is_recorded_and_honoured() {
+        let r = approve_as(&pending(), "boss@example.com")
+            .expect("approve")
+            .next;
+        let attaching = begin_attach(&r, &claim("x", "attacher", 1_000_020))
+            .expect("attach")
+            .next;
+        let rec = match revoke(
+            &attaching,
+            "incident",
+            &approvers(),
+            &claim("boss@example.com", "rev", 1_000_030),
+        )
+        .expect("revoke")
+        {
+            Revocation::Recorded(t) => t.next,
+            _ => panic!("a live holder's grant must be recorded, not claimed"),
+        };
+        assert_eq!(rec.state, State::Attaching);
+        assert!(rec.revoke_pending());
+        assert_eq!(
+            rec.lease.as_ref().map(|l| l.owner.as_str()),
+            Some("attacher")
+        );
+        // Due at once: if the holder dies, the next expire after its lease finishes it.
+        assert_eq!(rec.expiry_score(), Some(Timestamp(1_000_030)));
+        assert!(begin_expiry(&rec, &claim("e", "exp", 1_000_100), Timestamp(1_000_100)).is_ok());
+        // The holder itself carries it out.
+        let removing = honour_revoke(
+            &rec,
+            &claim("x", "attacher", 1_000_040),
+            Some(Grant::default()),
+        )
+        .expect("honour")
+        .next;
+        assert_eq!(removing.state, State::Removing);
+        assert!(honour_revoke(&rec, &claim("x", "stranger", 1_000_040), None).is_err());
+        let done = removed(&removing, "x", Timestamp(1_000_041))
+            .expect("removed")
+            .next;
+        assert_eq!(done.state, State::Revoked);
+        assert_eq!(done.expiry_score(), None);
+    }
+
+    #[test]
+    fn only_the_holder_renews_and_an_ambiguous_failure_stays_indexed() {
+        let r = approve_as(&pending(), "boss@example.com")
+            .expect("approve")
+            .next;
+        let attaching = begin_attach(&r, &claim("x", "o", 1_000_020))
+            .expect("attach")
+            .next;
+        let renewed = renew_lease(&attaching, &claim("x", "o", 1_000_050))
+            .expect("renew")
+            .next;
+        assert_eq!(
+            renewed.lease.as_ref().map(|l| l.until),
+            Some(Timestamp(1_000_110))
+        );
+        assert!(renew_lease(&attaching, &claim("x", "p", 1_000_050)).is_err());
+        let failed = attach_failed_after(&renewed, "x", "timed out", None, Timestamp(1_000_060))
+            .expect("failed")
+            .next;
+        assert_eq!(failed.state, State::Attaching);
+        assert!(failed.lease.is_none());
+        assert!(failed.expiry_score().is_some(), "stays in the expiry index");
+        assert_eq!(failed.pending_score(), None);
+        // A retry re-claims it at once.
+        assert!(begin_attach(&failed, &claim("y", "q", 1_000_061)).is_ok());
     }
 }

@@ -28,6 +28,8 @@ CREATE INDEX IF NOT EXISTS pending_created ON pending(created);
 CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS holders (key TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (key, id));
 CREATE TABLE IF NOT EXISTS locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS unreviewed (id TEXT PRIMARY KEY, since INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS unreviewed_since ON unreviewed(since);
 ";
 
 pub struct LocalStore {
@@ -41,25 +43,83 @@ fn io(e: rusqlite::Error) -> StoreError {
     }
 }
 
+/// Marks an SQLite file as an aws-jit store (`PRAGMA application_id`, "AJIT").
+const APPLICATION_ID: i32 = 0x414a_4954;
+
+/// The first 16 bytes of every SQLite database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+fn refuse(path: &Path, why: impl std::fmt::Display) -> StoreError {
+    StoreError::corrupt(
+        format!("embedded store {}", path.display()),
+        format!(
+            "{why}; refusing to use it (that would silently forget every grant it tracks). \
+             Restore it from a backup, point JIT_STATE_DIR elsewhere, or move the file away to start an empty store"
+        ),
+    )
+}
+
 impl LocalStore {
+    /// Open the store at `path`, creating it (0600, in a 0700 directory) when missing. A
+    /// file that is empty, not SQLite, or another program's database is refused, naming it.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         use anyhow::Context;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            private_dir(dir).with_context(|| {
                 format!(
                     "creating the state directory {} (set JIT_STATE_DIR to move it)",
                     dir.display()
                 )
             })?;
         }
-        let db = Connection::open(path)
-            .with_context(|| format!("opening the embedded store {}", path.display()))?;
+        match std::fs::metadata(path) {
+            Ok(m) if m.len() == 0 => {
+                return Err(
+                    refuse(path, "it is an empty file (0 bytes), not an aws-jit store").into(),
+                )
+            }
+            Ok(_) => check_header(path)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create(path)?,
+            Err(e) => {
+                return Err(anyhow::Error::new(e)
+                    .context(format!("reading the embedded store {}", path.display())))
+            }
+        }
+        let db = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("opening the embedded store {}", path.display()))?;
+        let named =
+            |e: rusqlite::Error| refuse(path, format!("it cannot be read as a database ({e})"));
         db.busy_timeout(Duration::from_secs(15)).map_err(io)?;
-        db.pragma_update(None, "journal_mode", "WAL").map_err(io)?;
+        let app: i32 = db
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .map_err(named)?;
+        if app != APPLICATION_ID {
+            // A store made before the marker existed has our tables: adopt it.
+            let ours: bool = db
+                .query_row(
+                    "SELECT COUNT(*) = 1 FROM sqlite_master WHERE type = 'table' AND name = 'requests'",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(named)?;
+            if app != 0 || !ours {
+                return Err(refuse(
+                    path,
+                    "it is not an aws-jit store (another program's database?)",
+                )
+                .into());
+            }
+            db.pragma_update(None, "application_id", APPLICATION_ID)
+                .map_err(named)?;
+        }
+        db.pragma_update(None, "journal_mode", "WAL")
+            .map_err(named)?;
         db.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(io)?;
-        db.execute_batch(SCHEMA)
-            .with_context(|| format!("preparing the embedded store {}", path.display()))?;
+            .map_err(named)?;
+        db.execute_batch(SCHEMA).map_err(named)?;
         Ok(LocalStore { db })
     }
 
@@ -72,6 +132,68 @@ impl LocalStore {
             .map_err(io)?;
         rows.collect::<Result<_, _>>().map_err(io)
     }
+}
+
+/// Create the directory (and its parents) readable by the owner only.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+/// Refuse a file that does not start like an SQLite database.
+fn check_header(path: &Path) -> Result<(), StoreError> {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head));
+    match read {
+        Ok(()) if &head == SQLITE_HEADER => Ok(()),
+        Ok(()) => Err(refuse(path, "it is not an SQLite database")),
+        Err(e) => Err(refuse(path, format!("it cannot be read ({e})"))),
+    }
+}
+
+/// Make a new, marked, empty store at `path`: built aside (0600) and linked into place,
+/// so no other process ever sees a half-made file; when another process created it
+/// first, theirs is used.
+fn create(path: &Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_file_name(format!(
+        ".{}.new-{}",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&tmp);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("creating the embedded store {}", path.display()))?;
+    let built = (|| -> rusqlite::Result<()> {
+        let db = Connection::open(&tmp)?;
+        db.pragma_update(None, "application_id", APPLICATION_ID)?;
+        db.execute_batch(SCHEMA)?;
+        db.close().map_err(|(_, e)| e)
+    })();
+    let linked =
+        built
+            .map_err(anyhow::Error::from)
+            .and_then(|()| match std::fs::hard_link(&tmp, path) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+                Err(e) => Err(e.into()),
+            });
+    let _ = std::fs::remove_file(&tmp);
+    linked.with_context(|| format!("creating the embedded store {}", path.display()))
 }
 
 fn opt_score(t: Option<Timestamp>) -> Option<i64> {
@@ -144,6 +266,15 @@ impl Store for LocalStore {
             }
             .map_err(io)?;
         }
+        // Break-glass requests awaiting review (access rules).
+        match opt_score(r.review_score()) {
+            Some(s) => tx.execute(
+                "INSERT INTO unreviewed (id, since) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET since = excluded.since",
+                params![r.id, s],
+            ),
+            None => tx.execute("DELETE FROM unreviewed WHERE id = ?1", params![r.id]),
+        }
+        .map_err(io)?;
         for e in events {
             tx.execute(
                 "INSERT INTO outbox (json) VALUES (?1)",
@@ -275,6 +406,33 @@ impl Store for LocalStore {
         Ok(())
     }
 
+    fn tracked(&self) -> StoreResult<u64> {
+        self.db
+            .query_row("SELECT COUNT(*) FROM expiry", [], |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+            .map_err(io)
+    }
+
+    fn append_audit(&self, entry: &AuditEntry, events: &[Value]) -> StoreResult<()> {
+        let text =
+            serde_json::to_string(entry).map_err(|e| StoreError::corrupt("audit entry", e))?;
+        let tx =
+            Transaction::new_unchecked(&self.db, TransactionBehavior::Immediate).map_err(io)?;
+        tx.execute(
+            "INSERT INTO audit (request_id, json) VALUES (?1, ?2)",
+            params![entry.request_id, text],
+        )
+        .map_err(io)?;
+        for e in events {
+            tx.execute(
+                "INSERT INTO outbox (json) VALUES (?1)",
+                params![e.to_string()],
+            )
+            .map_err(io)?;
+        }
+        tx.commit().map_err(io)
+    }
+
     fn holders(&self, key: &str) -> StoreResult<Vec<String>> {
         let mut stmt = self
             .db
@@ -284,5 +442,19 @@ impl Store for LocalStore {
             .query_map(params![key], |r| r.get::<_, String>(0))
             .map_err(io)?;
         rows.collect::<Result<_, _>>().map_err(io)
+    }
+
+    fn unreviewed(
+        &self,
+        cutoff: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
+        self.ids(
+            "SELECT id FROM unreviewed WHERE since <= ?1 ORDER BY since, id LIMIT ?2 OFFSET ?3",
+            cutoff.0 as i64,
+            offset,
+            limit,
+        )
     }
 }

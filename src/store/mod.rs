@@ -12,8 +12,7 @@ pub mod seal;
 use serde_json::Value;
 
 use crate::config::{Backend, Config};
-use crate::grant::{Grant, Holder, Holders, HoldersError};
-use crate::request::{AuditEntry, Request, State, Target, Transition};
+use crate::request::{AuditEntry, Request, State, Transition};
 use crate::time::Timestamp;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -104,6 +103,19 @@ pub trait Store {
     /// Requests that currently hold the shared object `key` (see [`holder_key`]), so
     /// removal never cuts access another grant still needs.
     fn holders(&self, key: &str) -> StoreResult<Vec<String>>;
+    /// How many grants the expiry index tracks (everything that may exist in AWS).
+    fn tracked(&self) -> StoreResult<u64>;
+    /// Append an audit entry that changes no record (reconcile acting on AWS objects, which
+    /// may belong to a request the store no longer knows), with its events, atomically.
+    fn append_audit(&self, entry: &AuditEntry, events: &[Value]) -> StoreResult<()>;
+    /// Break-glass requests awaiting their review, last announced at or before `cutoff`,
+    /// oldest first (the index `Request::review_score` keeps).
+    fn unreviewed(
+        &self,
+        cutoff: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<Vec<String>>;
 }
 
 /// The shared AWS object a request's grant may use together with others: an existing
@@ -116,49 +128,17 @@ pub fn holder_key(r: &Request) -> Option<String> {
             account_id,
             permission_set: Some(ps),
             ..
-        } => Some(format!("sso|{account_id}|{ps}")),
-        _ => None,
-    }
-}
-
-/// The other grants (attaching or active) on the shared object `request` uses, read
-/// afresh on every call: the grantor asks before and after deleting, so a grant that
-/// attached in between is seen. The grantor decides which of them are the same person.
-pub struct StoreHolders<'a> {
-    pub store: &'a dyn Store,
-    pub request: &'a Request,
-}
-
-impl Holders for StoreHolders<'_> {
-    fn holders(&self) -> Result<Vec<Holder>, HoldersError> {
-        let Some(key) = holder_key(self.request) else {
-            return Ok(Vec::new());
-        };
-        let fail = |e: StoreError| HoldersError(Box::new(e));
-        let mut out = Vec::new();
-        for id in self.store.holders(&key).map_err(fail)? {
-            if id == self.request.id {
-                continue;
-            }
-            let Some(other) = self.store.get(&id).map_err(fail)? else {
-                continue;
-            };
-            let Target::Sso { user, .. } = &other.target else {
-                continue;
-            };
-            let user_id = other
-                .grant
+        } => {
+            // The ARN read when the request was made: one permission set named by name
+            // in one request and by ARN in another is one shared assignment.
+            let ps = r
+                .permission_set_contents
                 .as_ref()
-                .and_then(Grant::sso)
-                .map(|d| d.user_id.clone())
-                .filter(|s| !s.is_empty());
-            out.push(Holder {
-                request_id: id,
-                user_id,
-                user: user.clone(),
-            });
+                .map(|c| c.arn.as_str())
+                .unwrap_or(ps);
+            Some(format!("sso|{account_id}|{ps}"))
         }
-        Ok(out)
+        _ => None,
     }
 }
 

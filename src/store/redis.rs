@@ -2,7 +2,8 @@
 //! touches several keys, also runs on Redis Cluster.
 //!
 //! Layout: `{p}:req:<id>` hash (v, state, json) · `{p}:audit:<id>` stream per request ·
-//! `{p}:audit` global stream · `{p}:expiry` / `{p}:pending` / `{p}:all` sorted sets ·
+//! `{p}:audit` global stream · `{p}:expiry` / `{p}:pending` / `{p}:all` /
+//! `{p}:unreviewed` sorted sets ·
 //! `{p}:outbox` list of event bodies · `{p}:holders:<key>` sets · `{p}:lock:<name>`.
 
 use std::cell::RefCell;
@@ -20,8 +21,8 @@ use crate::request::{AuditEntry, Request, Transition};
 use crate::time::Timestamp;
 
 const COMMIT: &str = r#"
--- KEYS: rec, audit:id, audit, expiry, pending, all, outbox, holders (or '')
--- ARGV: id, expected, new_version, json, state, audit_json, expiry, pending, created, holds, n, events...
+-- KEYS: rec, audit:id, audit, expiry, pending, all, outbox, holders (or rec), unreviewed
+-- ARGV: id, expected, new_version, json, state, audit_json, expiry, pending, created, holds, n, events..., unreviewed
 local cur = redis.call('HGET', KEYS[1], 'v')
 if ARGV[2] == '0' then
   if cur then return 0 end
@@ -39,6 +40,8 @@ if KEYS[8] ~= KEYS[1] then
 end
 local n = tonumber(ARGV[11])
 for i = 1, n do redis.call('RPUSH', KEYS[7], ARGV[11 + i]) end
+local rv = ARGV[12 + n]
+if rv == '' then redis.call('ZREM', KEYS[9], ARGV[1]) else redis.call('ZADD', KEYS[9], rv, ARGV[1]) end
 return 1
 "#;
 
@@ -199,6 +202,7 @@ impl Store for RedisStore {
             .key(self.key("all"))
             .key(self.key("outbox"))
             .key(&holders_key)
+            .key(self.key("unreviewed"))
             .arg(&r.id)
             .arg(t.expected_version.to_string())
             .arg(r.version.to_string())
@@ -213,6 +217,7 @@ impl Store for RedisStore {
         for e in events {
             inv.arg(e.to_string());
         }
+        inv.arg(score(r.review_score()));
         let ok: i64 = inv
             .invoke(&mut *self.conn.borrow_mut())
             .map_err(unreachable)?;
@@ -357,5 +362,59 @@ impl Store for RedisStore {
             .map_err(unreachable)?;
         ids.sort();
         Ok(ids)
+    }
+
+    fn tracked(&self) -> StoreResult<u64> {
+        self.conn
+            .borrow_mut()
+            .zcard(self.key("expiry"))
+            .map_err(unreachable)
+    }
+
+    fn append_audit(&self, entry: &AuditEntry, events: &[Value]) -> StoreResult<()> {
+        let text =
+            serde_json::to_string(entry).map_err(|e| StoreError::corrupt("audit entry", e))?;
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("XADD")
+            .arg(self.key(&format!("audit:{}", entry.request_id)))
+            .arg("*")
+            .arg("entry")
+            .arg(&text)
+            .ignore()
+            .cmd("XADD")
+            .arg(self.key("audit"))
+            .arg("*")
+            .arg("request_id")
+            .arg(&entry.request_id)
+            .arg("entry")
+            .arg(&text)
+            .ignore();
+        for e in events {
+            pipe.cmd("RPUSH")
+                .arg(self.key("outbox"))
+                .arg(e.to_string())
+                .ignore();
+        }
+        pipe.query::<()>(&mut *self.conn.borrow_mut())
+            .map_err(unreachable)
+    }
+
+    fn unreviewed(
+        &self,
+        cutoff: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
+        self.conn
+            .borrow_mut()
+            .zrangebyscore_limit(
+                self.key("unreviewed"),
+                "-inf",
+                cutoff.0,
+                offset as isize,
+                limit as isize,
+            )
+            .map_err(unreachable)
     }
 }

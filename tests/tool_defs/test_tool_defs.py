@@ -41,16 +41,22 @@ EXPECTED_TOOLS = {
     "aws_jit_revoke": "revoke",
     "aws_jit_cancel": "cancel",
     "aws_jit_expire": "expire",
+    "aws_jit_reconcile": "reconcile",
+    "aws_jit_extend": "extend",
+    "aws_jit_review": "review",
+    "aws_jit_rules_explain": "rules explain",
 }
 # Variable names of the original Kubiya teammate that must survive as arguments.
 ORIGINAL_ARG_NAMES = {"purpose", "ttl", "policy_description", "permission_set_name", "policy_name", "request_id"}
 REQUIRED_ENV = {"BACKEND_URL", "BACKEND_PORT", "KUBIYA_JIT_WEBHOOK", "APPROVAL_SLACK_CHANNEL",
-                "APPROVAL_LIST", "KUBIYA_USER_EMAIL", "AWS_REGION"}
-REQUIRED_SECRETS = {"BACKEND_PASS", "HF_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+                "APPROVAL_LIST", "KUBIYA_USER_EMAIL", "AWS_REGION",
+                "BACKEND_USER", "BACKEND_TLS", "BACKEND_TLS_CA"}
+REQUIRED_SECRETS = {"BACKEND_PASS", "JIT_STATE_KEY", "HF_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 # Caller identity comes from KUBIYA_USER_EMAIL; a tool argument for these flags
 # would let a chat user act as someone else.
 IDENTITY_FLAGS = {("request", "requester"), ("approve", "approver"), ("reject", "approver"),
-                  ("revoke", "by"), ("cancel", "by")}
+                  ("revoke", "by"), ("cancel", "by"), ("extend", "by"), ("review", "by"),
+                  ("rules explain", "requester")}
 SHELLS = [s for s in ("bash", "dash") if shutil.which(s)]
 
 
@@ -136,7 +142,10 @@ def check_against_spec(tools, spec):
     for tool in tools:
         m = meta(tool)
         name, subname = tool.name, m["subcommand"]
-        sub = subs.get(subname)
+        # A nested subcommand is written with spaces ("rules explain").
+        sub = {"subcommands": subs}
+        for word in subname.split(" "):
+            sub = (sub or {}).get("subcommands", {}).get(word)
         if sub is None:
             errors.append(f"{name}: binary has no subcommand {subname!r}")
             continue
@@ -424,7 +433,7 @@ def hostile_values(canary):
 def expected_argv(tool, values):
     """The argv the mapping in tool.metadata says aws-jit must receive."""
     m = meta(tool)
-    argv, tail = [m["subcommand"]], []
+    argv, tail = m["subcommand"].split(" "), []
     for a in tool.args:
         mp, v = m["args"][a.name], values.get(a.name, "")
         if mp["kind"] == "value" and v != "":
@@ -503,6 +512,30 @@ def test_exact_argv_examples(tools, sandbox, shell):
     # stray `at` variable in the environment never reaches the binary.
     assert "at" not in {a.name for a in tools["aws_jit_expire"].args}
     assert ex("aws_jit_expire", {"at": "2099-01-01T00:00:00Z"}) == ["expire"]
+    # Nor can they make reconcile remove what an attach in flight just made: no arguments.
+    assert tools["aws_jit_reconcile"].args == []
+    assert ex("aws_jit_reconcile", {}) == ["reconcile"]
+    assert ex("aws_jit_reconcile", {"older_than": "0s", "dry_run": "false"}) == ["reconcile"]
+    # Access rules: extend, review, explain, break-glass; identity never an argument.
+    assert ex("aws_jit_extend", {"request_id": "jit-1", "ttl": "30m", "reason": "$(id); overran"}) == \
+        ["extend", "--ttl=30m", "--reason=$(id); overran", "--", "jit-1"]
+    assert ex("aws_jit_extend", {"request_id": "jit-1", "ttl": "1h", "reason": "x", "by": "boss@example.com"}) == \
+        ["extend", "--ttl=1h", "--reason=x", "--", "jit-1"]
+    assert ex("aws_jit_review", {"request_id": "--by=evil", "comment": "`id` ok"}) == \
+        ["review", "--comment=`id` ok", "--", "--by=evil"]
+    assert ex("aws_jit_rules_explain", {
+        "iam_user": "bob", "service": "s3", "access": "read", "resources": "arn:aws:s3:::b/*",
+        "requester": "boss@example.com", "break_glass": "true",
+    }) == ["rules", "explain", "--iam-user=bob", "--service=s3", "--access=read",
+           "--resources=arn:aws:s3:::b/*", "--break-glass"]
+    assert ex("aws_jit_request_access", {
+        "purpose": "incident", "iam_user": "bob", "policy_description": "read bucket logs",
+        "break_glass": "yes", "incident": "prod down; $(reboot)",
+    }) == ["request", "--purpose=incident", "--iam-user=bob", "--policy-description=read bucket logs",
+           "--break-glass", "--reason=prod down; $(reboot)"]
+    assert ex("aws_jit_status", {"unreviewed": "true"}) == ["status", "--unreviewed"]
+    for t in ("aws_jit_extend", "aws_jit_review", "aws_jit_rules_explain"):
+        assert not {"by", "approver", "requester"} & {a.name for a in tools[t].args}, t
 
 
 @pytest.mark.parametrize("tool_name,args,missing", [
@@ -514,6 +547,11 @@ def test_exact_argv_examples(tools, sandbox, shell):
     ("aws_jit_revoke", {"request_id": "jit-1", "reason": ""}, "reason"),
     ("aws_jit_attach", {"request_id": ""}, "request_id"),
     ("aws_jit_cancel", {}, "request_id"),
+    ("aws_jit_extend", {"request_id": "jit-1", "reason": "x"}, "ttl"),
+    ("aws_jit_extend", {"request_id": "jit-1", "ttl": "1h"}, "reason"),
+    ("aws_jit_extend", {"ttl": "1h", "reason": "x"}, "request_id"),
+    ("aws_jit_review", {"request_id": "jit-1"}, "comment"),
+    ("aws_jit_review", {"comment": "ok"}, "request_id"),
 ])
 def test_missing_required_argument_is_refused(tools, sandbox, tool_name, args, missing):
     run = sandbox.run(tools[tool_name], args)
@@ -752,4 +790,97 @@ def test_tool_scripts_drive_the_real_binary(tools, sandbox):
     assert reason in decision.values()
 
     assert rid in tool("aws_jit_status", {"state": "approved"}, "alice@example.com")
+    tool("aws_jit_expire", {"dry_run": "true"}, "")
+
+
+RULES = """
+[groups]
+security = ["sec@example.com", "ciso@example.com"]
+
+[[rule]]
+name = "read-only"
+max_access = "read"
+findings = "none"
+max_ttl = "2h"
+approval = "auto"
+extensions = 1
+
+[[rule]]
+name = "admin"
+approvers = ["group:security"]
+quorum = 2
+max_ttl = "1h"
+break_glass = true
+"""
+
+
+def test_access_rule_tools_drive_the_real_binary(tools, sandbox):
+    """Explain, auto approval, extend, break-glass and review through the tool scripts,
+    with the rules inline in JIT_RULES as a Kubiya teammate would set them."""
+    real = find_bin()
+    (sandbox.bin / "aws-jit").unlink()
+    (sandbox.bin / "aws-jit").symlink_to(real)
+    state = sandbox.root / "state"
+    state.mkdir()
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    assert endpoint, "AWS_ENDPOINT_URL is not set: run the tests with `make test` (it starts moto_server)"
+    base = {"BACKEND_URL": "", "JIT_STATE_DIR": str(state), "APPROVAL_LIST": "boss@example.com",
+            "JIT_RULES": RULES, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
+    import boto3
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    carol = "carol-" + hashlib.sha256(str(state).encode()).hexdigest()[:10]
+    iam.create_user(UserName=carol)
+
+    def tool(name, args, user, rc=0):
+        run = sandbox.run(tools[name], args, env=dict(base, KUBIYA_USER_EMAIL=user))
+        assert run.rc == rc, f"{name}: {run.rc} {run.stderr}"
+        assert run.canaries == []
+        return run
+
+    def show(rid):
+        env = {k: v for k, v in dict(os.environ, **base).items() if k != "BACKEND_URL"}
+        proc = subprocess.run([str(real), "status", "--output", "json", "--", rid],
+                              capture_output=True, text=True, env=env, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)["request"]
+
+    read = {"iam_user": carol, "service": "s3", "actions": "GetObject",
+            "resources": "arn:aws:s3:::team-logs/*"}
+    out = tool("aws_jit_rules_explain", read, "alice@example.com").stdout
+    assert "rule: read-only" in out and "approval: auto" in out, out
+    admin = {"iam_user": carol, "service": "iam", "actions": "CreateUser",
+             "resources": "arn:aws:iam::123456789012:user/x"}
+    out = tool("aws_jit_rules_explain", admin, "alice@example.com").stdout
+    assert "rule: admin" in out and "skipped rule read-only" in out, out
+
+    out = tool("aws_jit_request_access", dict(read, purpose="read logs", ttl="1h"), "alice@example.com").stdout
+    rid = re.search(r"jit-[0-9a-z]+", out).group(0)
+    assert show(rid)["approvals"][0]["by"] == "rule:read-only"
+    tool("aws_jit_attach", {"request_id": rid}, "alice@example.com")
+    before = show(rid)["expires_at"]
+    # Someone else cannot extend it; its requester can, and the auto rule extends at once.
+    tool("aws_jit_extend", {"request_id": rid, "ttl": "30m", "reason": "x"}, "mallory@example.com", rc=5)
+    tool("aws_jit_extend", {"request_id": rid, "ttl": "30m", "reason": "still reading"}, "alice@example.com")
+    after = show(rid)
+    assert after["expires_at"] != before and after["extended"][0]["approved_by"] == ["rule:read-only"]
+
+    # Break-glass only for oneself: on alice's own IAM user (hers by its name).
+    try:
+        iam.create_user(UserName="alice")
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+    tool("aws_jit_request_access", dict(admin, purpose="incident", ttl="30m", break_glass="true",
+                                        incident="prod down"), "alice@example.com", rc=5)
+    out = tool("aws_jit_request_access", dict(admin, iam_user="alice", purpose="incident", ttl="30m",
+                                              break_glass="true", incident="prod down"),
+               "alice@example.com").stdout
+    bg = re.search(r"jit-[0-9a-z]+", out).group(0)
+    assert show(bg)["state"] == "approved" and show(bg)["break_glass"]["reason"] == "prod down"
+    assert bg in tool("aws_jit_status", {"unreviewed": "true"}, "alice@example.com").stdout
+    # The requester never reviews their own break-glass; one of the rule's approvers does.
+    tool("aws_jit_review", {"request_id": bg, "comment": "fine"}, "alice@example.com", rc=5)
+    tool("aws_jit_review", {"request_id": bg, "comment": "justified"}, "ciso@example.com")
+    assert show(bg)["break_glass"]["review"]["by"] == "ciso@example.com"
     tool("aws_jit_expire", {"dry_run": "true"}, "")

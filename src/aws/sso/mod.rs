@@ -15,6 +15,7 @@ mod contents;
 mod lookup;
 mod naming;
 mod ops;
+mod owned;
 
 use std::time::Duration;
 
@@ -23,7 +24,10 @@ use aws_sdk_ssoadmin::types::Tag;
 use naming::{description_for, owned_by, TAG_REQUEST};
 pub use naming::{permission_set_name, session_duration, MAX_PERMISSION_SET_NAME};
 
-use super::{classify, is_code, retry_later, GrantError, Grantor, Inspection};
+use super::{
+    classify, is_code, retry_later, AttachEnv, AttachFailure, Backoff, GrantError, Grantor,
+    Inspection, Owned, Removed,
+};
 use crate::grant::{Grant, GrantDetails, Holder, Holders, SsoDetails, SsoKind};
 use crate::request::{Request, Target};
 
@@ -95,6 +99,26 @@ impl SsoGrantor {
     }
 }
 
+/// The grant as recorded while attaching: what is known so far.
+fn grant_of(d: &SsoDetails) -> Grant {
+    Grant {
+        policy_arn: None,
+        details: Some(GrantDetails::Sso(Box::new(d.clone()))),
+    }
+}
+
+/// A failure AWS reported for certain (a refusal, a FAILED status, a missing object):
+/// the call changed nothing.
+fn certain(e: &GrantError) -> bool {
+    matches!(
+        e,
+        GrantError::Refused { .. }
+            | GrantError::Denied { .. }
+            | GrantError::NotFound { .. }
+            | GrantError::AwsFailed { .. }
+    )
+}
+
 impl Grantor for SsoGrantor {
     /// The user must exist (their user name and emails are the beneficiary); an existing
     /// permission set must exist, and is read whole.
@@ -119,25 +143,30 @@ impl Grantor for SsoGrantor {
         })
     }
 
-    async fn attach(&self, r: &Request) -> Result<Grant, GrantError> {
+    async fn attach(&self, r: &Request, env: &AttachEnv<'_>) -> Result<Grant, AttachFailure> {
+        let before = AttachFailure::before;
         let Target::Sso {
             user,
             account_id,
             permission_set,
         } = &r.target
         else {
-            return Err(GrantError::refused("not an Identity Center target"));
+            return Err(before(GrantError::refused("not an Identity Center target")));
         };
-        // A grant already attached converges on the recorded objects.
+        // A grant already attached (or recorded by an earlier attempt) converges on the
+        // recorded objects.
         let recorded = r.grant.as_ref().and_then(Grant::sso).cloned();
         let (instance_arn, identity_store_id) = match &recorded {
             Some(d) => (d.instance_arn.clone(), d.identity_store_id.clone()),
-            None => self.instance().await?,
+            None => self.instance().await.map_err(before)?,
         };
         // Fail before creating anything when the user is unknown.
         let (user_id, user_name) = match &recorded {
             Some(d) => (d.user_id.clone(), d.user_name.clone()),
-            None => self.find_user(&identity_store_id, user).await?,
+            None => self
+                .find_user(&identity_store_id, user)
+                .await
+                .map_err(before)?,
         };
         let mut d = SsoDetails {
             kind: SsoKind,
@@ -163,54 +192,88 @@ impl Grantor for SsoGrantor {
                     .as_ref()
                     .map(|c| c.arn.as_str())
                     .unwrap_or(ps);
-                let (arn, name) = match &recorded {
+                let decided = recorded.filter(|rd| !rd.permission_set_arn.is_empty());
+                let (arn, name) = match &decided {
                     Some(rd) => (rd.permission_set_arn.clone(), rd.permission_set_name.clone()),
-                    None => self.find_permission_set(&d.instance_arn, by).await?.ok_or_else(|| {
-                        GrantError::refused(format!(
+                    None => self
+                        .find_permission_set(&d.instance_arn, by)
+                        .await
+                        .map_err(before)?
+                        .ok_or_else(|| before(GrantError::refused(format!(
                             "no permission set named `{ps}` in Identity Center instance {}; check --permission-set \
                              (names are case-sensitive) or omit it and give a policy for a temporary permission set",
                             d.instance_arn
-                        ))
-                    })?,
+                        ))))?,
                 };
                 d.permission_set_arn = arn;
                 d.permission_set_name = name;
-                self.ensure_assignment(&mut d).await?;
+                match decided {
+                    // An earlier attempt decided (and recorded) whether the assignment
+                    // was standing access; its own creation must not change that.
+                    Some(rd) => d.assignment_existed = rd.assignment_existed,
+                    None => {
+                        d.assignment_existed = self.standing(&d, env).await.map_err(before)?;
+                        // Recorded before anything is created, so a later attempt (or a
+                        // removal) knows what was there before.
+                        env.progress
+                            .record(&grant_of(&d))
+                            .map_err(|e| before(e.into()))?;
+                    }
+                }
+                if let Err(e) = self.ensure_assignment(&mut d).await {
+                    return Err(if certain(&e) {
+                        before(e)
+                    } else {
+                        AttachFailure::after(e, Some(grant_of(&d)))
+                    });
+                }
             }
             None => {
                 let created_now = self
                     .ephemeral_permission_set(r, &mut d, recorded.as_ref())
                     .await?;
+                // Taken over meanwhile: stop before the permission set is assigned.
+                if let Err(e) = env.progress.check() {
+                    return Err(AttachFailure::after(e.into(), Some(grant_of(&d))));
+                }
                 if let Err(e) = self.provision_and_assign(r, &mut d).await {
-                    if created_now {
-                        // Best effort: leave nothing half-made. When this fails too, the
-                        // request stays in the expiry index and `expire` finds the
-                        // permission set by name and removes it.
-                        let _ = self.delete_assignment(&d).await;
-                        let _ = self.delete_permission_set(&d).await;
+                    if created_now && certain(&e) {
+                        // Leave nothing half-made. When this fails too, the request stays
+                        // in the expiry index (attaching) and `expire` removes it.
+                        let undone = self.delete_assignment(&d).await.is_ok()
+                            && self.delete_permission_set(&d).await.is_ok();
+                        if undone {
+                            return Err(before(e));
+                        }
                     }
-                    return Err(e);
+                    return Err(AttachFailure::after(e, Some(grant_of(&d))));
                 }
             }
         }
-        Ok(Grant {
-            policy_arn: None,
-            details: Some(GrantDetails::Sso(Box::new(d))),
-        })
+        Ok(grant_of(&d))
     }
 
     /// Remove the grant. `holders` names the other grants (attaching or active) on the
     /// same (account, existing permission set); it is asked before deleting and again after
     /// the deletion completed, so a grant that attached meanwhile gets its assignment back
-    /// (last one out, without the race).
-    async fn remove(&self, r: &Request, holders: &dyn Holders) -> Result<(), GrantError> {
+    /// (last one out, without the race). A standing assignment (there before the grant,
+    /// held by no other aws-jit grant) is never deleted.
+    async fn remove(&self, r: &Request, holders: &dyn Holders) -> Result<Removed, GrantError> {
         let d = match self.removal_target(r).await.map_err(retry_later)? {
             Removal::Known(d) => *d,
-            Removal::Nothing => return Ok(()),
+            Removal::Nothing => return Ok(Removed::all()),
         };
+        self.settle_creation(&d).await.map_err(retry_later)?;
         if d.ephemeral {
             self.delete_assignment(&d).await.map_err(retry_later)?;
-            return self.delete_permission_set(&d).await.map_err(retry_later);
+            self.delete_permission_set(&d).await.map_err(retry_later)?;
+            return Ok(Removed::all());
+        }
+        if d.assignment_existed {
+            return Ok(Removed::keeping(format!(
+                "the assignment of permission set {} to {} in account {} stays: it existed before this grant",
+                d.permission_set_name, d.user_name, d.account_id
+            )));
         }
         if self
             .needed_by(&d, holders.holders()?)
@@ -220,7 +283,10 @@ impl Grantor for SsoGrantor {
             // Another grant of the same person needs the assignment: it stays (and is
             // restored if a previous removal's deletion raced with that grant's attach).
             let mut keep = d.clone();
-            return self.ensure_assignment(&mut keep).await.map_err(retry_later);
+            self.ensure_assignment(&mut keep)
+                .await
+                .map_err(retry_later)?;
+            return Ok(Removed::all());
         }
         self.delete_assignment(&d).await.map_err(retry_later)?;
         if self
@@ -229,13 +295,32 @@ impl Grantor for SsoGrantor {
             .map_err(retry_later)?
         {
             let mut keep = d.clone();
-            return self.ensure_assignment(&mut keep).await.map_err(retry_later);
+            self.ensure_assignment(&mut keep)
+                .await
+                .map_err(retry_later)?;
         }
-        Ok(())
+        Ok(Removed::all())
+    }
+
+    async fn list_owned(
+        &self,
+        backoff: &Backoff,
+        concurrency: usize,
+    ) -> Result<Vec<Owned>, GrantError> {
+        owned::list(self, backoff, concurrency).await
+    }
+
+    async fn remove_owned(&self, o: &Owned) -> Result<Removed, GrantError> {
+        owned::remove(self, o).await
     }
 }
 
 impl SsoGrantor {
+    /// Whether the user holds the permission set in the account now (drift check).
+    pub async fn assigned(&self, d: &SsoDetails) -> Result<bool, GrantError> {
+        self.assignment_exists(d).await
+    }
+
     /// Create (or adopt, when an earlier attempt of this request made it) the ephemeral
     /// permission set. True when it was created by this call.
     async fn ephemeral_permission_set(
@@ -243,7 +328,8 @@ impl SsoGrantor {
         r: &Request,
         d: &mut SsoDetails,
         recorded: Option<&SsoDetails>,
-    ) -> Result<bool, GrantError> {
+    ) -> Result<bool, AttachFailure> {
+        let before = AttachFailure::before;
         let name = permission_set_name(r);
         let duration = session_duration(r.ttl());
         d.permission_set_name = name.clone();
@@ -256,7 +342,7 @@ impl SsoGrantor {
             .key(TAG_REQUEST)
             .value(&r.id)
             .build()
-            .map_err(|e| GrantError::refused(format!("tag {TAG_REQUEST}: {e}")))?;
+            .map_err(|e| before(GrantError::refused(format!("tag {TAG_REQUEST}: {e}"))))?;
         let description = description_for(r);
         // Not through `with_retry`: here ConflictException means "the name is taken",
         // which retrying cannot change (the SDK still retries throttling by itself).
@@ -276,7 +362,12 @@ impl SsoGrantor {
                     .permission_set()
                     .and_then(|p| p.permission_set_arn())
                     .map(str::to_string)
-                    .ok_or_else(|| GrantError::backend("CreatePermissionSet returned no ARN"))?;
+                    .ok_or_else(|| {
+                        AttachFailure::after(
+                            GrantError::backend("CreatePermissionSet returned no ARN"),
+                            None,
+                        )
+                    })?;
                 Ok(true)
             }
             // AWS refuses a second permission set with the same name: adopt it only when
@@ -284,21 +375,39 @@ impl SsoGrantor {
             Err(e) if is_code(&e, "ConflictException") => {
                 let found = self
                     .find_permission_set_described(&d.instance_arn, &name)
-                    .await?;
+                    .await
+                    .map_err(|e| AttachFailure::after(e, None))?;
                 match found {
                     Some((arn, desc)) if owned_by(desc.as_deref(), &r.id) => {
                         d.permission_set_arn = arn;
                         Ok(false)
                     }
-                    _ => Err(GrantError::refused(format!(
+                    _ => Err(before(GrantError::refused(format!(
                         "a permission set named `{name}` already exists and does not belong to {}; \
                          pick another --policy-name (at most {MAX_PERMISSION_SET_NAME} characters)",
                         r.id
-                    ))),
+                    )))),
                 }
             }
-            Err(e) => Err(classify("CreatePermissionSet", e)),
+            Err(e) => {
+                let e = classify("CreatePermissionSet", e);
+                Err(if certain(&e) {
+                    before(e)
+                } else {
+                    AttachFailure::after(e, None)
+                })
+            }
         }
+    }
+
+    /// Whether the user holds the permission set in the account already as standing
+    /// access: assigned, and by no other aws-jit grant of the same person (`holders`
+    /// leaves out grants that found it standing themselves, so those count as standing).
+    async fn standing(&self, d: &SsoDetails, env: &AttachEnv<'_>) -> Result<bool, GrantError> {
+        if !self.assignment_exists(d).await? {
+            return Ok(false);
+        }
+        Ok(!self.needed_by(d, env.holders.holders()?).await?)
     }
 
     async fn provision_and_assign(
@@ -365,34 +474,27 @@ impl SsoGrantor {
         else {
             return Ok(Removal::Nothing);
         };
+        // Attach records its decision before it creates an assignment of an existing
+        // permission set: with nothing recorded, any assignment there is not this grant's
+        // (it may well be standing access).
+        if permission_set.is_some() {
+            return Ok(Removal::Nothing);
+        }
         let (instance_arn, identity_store_id) = self.instance().await?;
         let (user_id, user_name) = match self.find_user(&identity_store_id, user).await {
             Ok(u) => u,
-            Err(GrantError::NotFound { .. } | GrantError::Refused { .. })
-                if permission_set.is_some() =>
-            {
-                return Ok(Removal::Nothing)
-            }
             Err(GrantError::NotFound { .. } | GrantError::Refused { .. }) => {
                 (String::new(), user.clone())
             }
             Err(e) => return Err(e),
         };
-        let (arn, name) = match permission_set {
-            Some(ps) => match self.find_permission_set(&instance_arn, ps).await? {
-                Some(found) => found,
-                None => return Ok(Removal::Nothing),
-            },
-            None => {
-                let name = permission_set_name(r);
-                match self
-                    .find_permission_set_described(&instance_arn, &name)
-                    .await?
-                {
-                    Some((arn, desc)) if owned_by(desc.as_deref(), &r.id) => (arn, name),
-                    _ => return Ok(Removal::Nothing),
-                }
-            }
+        let name = permission_set_name(r);
+        let (arn, name) = match self
+            .find_permission_set_described(&instance_arn, &name)
+            .await?
+        {
+            Some((arn, desc)) if owned_by(desc.as_deref(), &r.id) => (arn, name),
+            _ => return Ok(Removal::Nothing),
         };
         Ok(Removal::Known(Box::new(SsoDetails {
             kind: SsoKind,

@@ -46,9 +46,15 @@ pub fn session_duration(ttl: Duration) -> String {
 }
 
 /// The marker that says a permission set belongs to this request.
+/// The account rides along (`in account N`) so `reconcile` finds an orphan's assignments
+/// even where listing the accounts a permission set is provisioned to falls short.
 pub fn description_for(r: &Request) -> String {
+    let account = match &r.target {
+        crate::request::Target::Sso { account_id, .. } => format!(" in account {account_id}"),
+        _ => String::new(),
+    };
     let text = format!(
-        "aws-jit {} for {} until {}",
+        "aws-jit {} for {}{account} until {}",
         r.id,
         r.requester,
         r.expires_at.map(|t| t.to_string()).unwrap_or_default()
@@ -57,6 +63,13 @@ pub fn description_for(r: &Request) -> String {
         .filter(|c| (' '..='~').contains(c))
         .take(700)
         .collect()
+}
+
+/// The account named in an aws-jit description, if any.
+pub fn account_in(description: &str) -> Option<String> {
+    let rest = description.split(" in account ").nth(1)?;
+    let acct: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    (acct.len() == 12).then_some(acct)
 }
 
 pub fn owned_by(description: Option<&str>, id: &str) -> bool {
@@ -84,5 +97,10 @@ mod tests {
         assert!(owned_by(Some("aws-jit jit-abc for x until y"), "jit-abc"));
         assert!(!owned_by(Some("aws-jit jit-abcd for x"), "jit-abc"));
         assert!(!owned_by(None, "jit-abc"));
+        assert_eq!(
+            account_in("aws-jit jit-abc for a@b.c in account 111122223333 until x"),
+            Some("111122223333".into())
+        );
+        assert_eq!(account_in("aws-jit jit-abc for a@b.c until x"), None);
     }
 }

@@ -63,14 +63,13 @@ fn view<S: StatusView>(s: Option<&S>) -> OpStatus {
 }
 
 /// A status read: `None` when reading failed transiently (polling goes on).
-fn read<S, E, R>(
+fn read<S, E>(
     what: &str,
-    res: Result<Option<S>, SdkError<E, R>>,
+    res: Result<Option<S>, SdkError<E, aws_sdk_ssoadmin::config::http::HttpResponse>>,
 ) -> Result<Option<OpStatus>, GrantError>
 where
     S: StatusView,
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match res {
         Ok(s) => Ok(Some(view(s.as_ref()))),
@@ -168,7 +167,7 @@ impl SsoGrantor {
             match cur.status.as_str() {
                 "SUCCEEDED" => return Ok(cur),
                 "FAILED" => {
-                    return Err(GrantError::backend(format!(
+                    return Err(GrantError::AwsFailed(format!(
                         "{what}: AWS reports FAILED: {} (request id {})",
                         cur.failure_reason.as_deref().unwrap_or("no reason given"),
                         cur.request_id.as_deref().unwrap_or("unknown")
@@ -226,10 +225,10 @@ impl SsoGrantor {
     }
 
     /// Make sure the user holds the permission set in the account; create the assignment
-    /// when missing and poll it to completion.
+    /// when missing and poll it to completion. (Whether it was standing access is decided
+    /// by the caller, before: here it may be this very grant's from an earlier attempt.)
     pub(super) async fn ensure_assignment(&self, d: &mut SsoDetails) -> Result<(), GrantError> {
         if self.assignment_exists(d).await? {
-            d.assignment_existed = true;
             d.assignment = Some(OpStatus::succeeded());
             return Ok(());
         }
@@ -252,6 +251,9 @@ impl SsoGrantor {
             "assigning permission set {} to {} in account {}",
             d.permission_set_name, d.user_name, d.account_id
         );
+        // Known before polling: if polling gives up while AWS still works on it, the
+        // grant records the creation's request id and removal waits for it to finish.
+        d.assignment = Some(first.clone());
         d.assignment = Some(
             self.poll(Async::Assign, &d.instance_arn, &what, first)
                 .await?,
@@ -259,7 +261,30 @@ impl SsoGrantor {
         Ok(())
     }
 
-    async fn assignment_exists(&self, d: &SsoDetails) -> Result<bool, GrantError> {
+    /// An assignment creation recorded as still under way finishes (or fails) before
+    /// removal looks for the assignment: deleting first would find nothing, and the
+    /// creation would complete after the grant was recorded as removed.
+    pub(super) async fn settle_creation(&self, d: &SsoDetails) -> Result<(), GrantError> {
+        let Some(op) = d.assignment.as_ref() else {
+            return Ok(());
+        };
+        if matches!(op.status.as_str(), "SUCCEEDED" | "FAILED") || op.request_id.is_none() {
+            return Ok(());
+        }
+        let what = format!(
+            "assigning permission set {} to {} in account {} (still under way when attach gave up)",
+            d.permission_set_name, d.user_name, d.account_id
+        );
+        match self
+            .poll(Async::Assign, &d.instance_arn, &what, op.clone())
+            .await
+        {
+            Ok(_) | Err(GrantError::AwsFailed(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(super) async fn assignment_exists(&self, d: &SsoDetails) -> Result<bool, GrantError> {
         Ok(self
             .assignment_principals(d)
             .await?
