@@ -20,6 +20,14 @@ impl Granted {
     pub fn full(&self) -> String {
         format!("{}:{}", self.service.prefix, self.action.name)
     }
+
+    /// The name of the service's resource type `index` (`object`, `role`).
+    pub fn type_name(&self, index: usize) -> &'static str {
+        self.service
+            .resources
+            .get(index)
+            .map_or("resource", |t| t.name.as_str())
+    }
 }
 
 /// What a statement's Action element resolves to.

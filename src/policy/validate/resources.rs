@@ -420,11 +420,7 @@ fn patterns_as_broad_as_star(
             };
             match &g.pattern {
                 None => {
-                    let type_name = g
-                        .service
-                        .resources
-                        .get(f.type_index)
-                        .map_or("resource", |t| t.name.as_str());
+                    let type_name = g.type_name(f.type_index);
                     findings.push(
                         Finding::new(
                             codes::RESOURCE_STAR,
@@ -451,11 +447,7 @@ fn patterns_as_broad_as_star(
         };
         match &g.pattern {
             None => {
-                let type_name = g
-                    .service
-                    .resources
-                    .get(*type_index)
-                    .map_or("resource", |t| t.name.as_str());
+                let type_name = g.type_name(*type_index);
                 findings.push(
                     Finding::new(
                         codes::RESOURCE_STAR,
