@@ -458,3 +458,57 @@ fn expire_detaches_from_a_user_spelt_in_another_case() {
     );
     assert!(iam.jit_policies().is_empty(), "{v:#}");
 }
+
+/// Finding 1, tampered records: the access of a record that fails verification is removed
+/// by aws-jit's tags, but only this installation's objects; another installation's, or an
+/// untagged one, carrying the same request id stays.
+#[test]
+fn a_tampered_records_revoke_removes_only_this_installations_objects() {
+    let proxy = FaultProxy::aws(0);
+    let iam = AccountIam::new(&proxy);
+    let user = iam.create_user();
+    let mut j = jit_via(&proxy, Backend::Local);
+    j.set("JIT_STATE_KEY", "installations-state-key")
+        .set("JIT_INSTALLATION", "prod");
+    let id = s3_read_request(&j, &user);
+    j.approve_and_attach(&id);
+    let own = iam.user_policies(&user)[0].clone();
+    let req = ("aws-jit:request-id", id.as_str());
+    let foreign = plant(
+        &iam,
+        &unique("other"),
+        DOC,
+        &[req, ("aws-jit:installation", "staging")],
+    );
+    let legacy = plant(&iam, &unique("old"), DOC, &[req]);
+
+    // Someone without the key edits the record.
+    let db = rusqlite::Connection::open(j.state_dir().join("aws-jit.sqlite3")).expect("db");
+    let json: String = db
+        .query_row("SELECT json FROM requests WHERE id = ?1", [&id], |r| {
+            r.get(0)
+        })
+        .expect("record");
+    let edited = json.replace("debug the ingest job", "edited without the key");
+    assert_ne!(edited, json);
+    db.execute(
+        "UPDATE requests SET json = ?1 WHERE id = ?2",
+        [&edited, &id],
+    )
+    .expect("update");
+    drop(db);
+
+    let v = j
+        .run(&[
+            "revoke", &id, "--by", APPROVER, "--reason", "incident", "--output", "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(v["removed"], json!([own.clone()]), "{v:#}");
+    assert!(!iam.policy_exists(&own));
+    assert!(
+        iam.policy_exists(&foreign),
+        "another installation's policy was removed"
+    );
+    assert!(iam.policy_exists(&legacy), "an untagged policy was removed");
+}

@@ -11,6 +11,15 @@ use super::{read_policy, IamGrantor, TAG_REQUEST, TAG_SHA, TAG_TARGET};
 use crate::aws::{classify, GrantError, TAG_INSTALLATION};
 use crate::request::Request;
 
+/// Why an existing policy is not adopted.
+pub(super) enum Refusal {
+    /// It does not claim to be this request's: a name taken by someone else (another
+    /// request's `--policy-name`, a hand-made policy). A usage error.
+    Taken,
+    /// It claims to be this request's but is not what aws-jit made: a planted policy.
+    NotOurs(String),
+}
+
 /// Why the policy at `arn` is not this request's, or `None` when it may be adopted.
 /// Errors are AWS failures reading it (the answer is unknown).
 pub(super) async fn refusal(
@@ -18,20 +27,33 @@ pub(super) async fn refusal(
     arn: &str,
     r: &Request,
     principal: &str,
-) -> Result<Option<String>, GrantError> {
+) -> Result<Option<Refusal>, GrantError> {
     let sha = r.approved_sha256.clone().unwrap_or_default();
     let tags = g.tags(arn).await?;
     let tag_of = |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
     if tag_of(TAG_REQUEST) != Some(r.id.as_str()) {
-        return Ok(Some(format!("it is not tagged {TAG_REQUEST}={}", r.id)));
+        return Ok(Some(Refusal::Taken));
     }
+    let why = policy_refusal(g, arn, principal, &sha, &tags).await?;
+    Ok(why.map(Refusal::NotOurs))
+}
+
+/// What makes a policy tagged with this request's id other than what aws-jit made.
+async fn policy_refusal(
+    g: &IamGrantor,
+    arn: &str,
+    principal: &str,
+    sha: &str,
+    tags: &[(String, String)],
+) -> Result<Option<String>, GrantError> {
+    let tag_of = |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
     if tag_of(TAG_INSTALLATION) != Some(g.installation.as_str()) {
         return Ok(Some(format!(
             "it is not tagged {TAG_INSTALLATION}={} (this installation)",
             g.installation
         )));
     }
-    if sha.is_empty() || tag_of(TAG_SHA) != Some(sha.as_str()) {
+    if sha.is_empty() || tag_of(TAG_SHA) != Some(sha) {
         return Ok(Some(format!(
             "it is not tagged with the approved hash {sha}"
         )));

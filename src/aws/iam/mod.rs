@@ -143,9 +143,14 @@ impl Grantor for IamGrantor {
             None => match self.find(&r.policy_name).await? {
                 Some(arn) => {
                     let tags = self.tags(&arn).await.or_else(not_found_is_empty)?;
-                    let has =
-                        |key: &str, value: &str| tags.iter().any(|(k, v)| k == key && v == value);
-                    if !has(TAG_REQUEST, &r.id) || !has(TAG_INSTALLATION, &self.installation) {
+                    let tag_of =
+                        |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+                    // This request's, and this installation's (or made before installations
+                    // were tagged): never another installation's.
+                    let installation = tag_of(TAG_INSTALLATION);
+                    if tag_of(TAG_REQUEST) != Some(r.id.as_str())
+                        || installation.is_some_and(|i| i != self.installation)
+                    {
                         return Ok(Removed::all());
                     }
                     arn
@@ -312,7 +317,13 @@ impl IamGrantor {
                 let refusal = adopt::refusal(self, &arn, r, &principal.tag())
                     .await
                     .map_err(|e| AttachFailure::after(e, None))?;
-                if let Some(why) = refusal {
+                if let Some(adopt::Refusal::Taken) = refusal {
+                    return Err(before(GrantError::refused(format!(
+                        "policy {arn} already exists and belongs to another request (or to no \
+                         request of aws-jit); pick another --policy-name"
+                    ))));
+                }
+                if let Some(adopt::Refusal::NotOurs(why)) = refusal {
                     return Err(before(GrantError::NotOurs(format!(
                         "policy {arn} already exists where aws-jit would create it, but {why}: it was \
                          not attached. It is not provably what an earlier attempt of {} made (someone \
