@@ -9,6 +9,8 @@ use anyhow::Result;
 use crate::error::JitError;
 use crate::time::parse_duration;
 
+pub mod installation;
+
 /// Where state lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {

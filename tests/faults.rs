@@ -301,10 +301,12 @@ fn aws_max_attempts_is_honoured() {
     let user = iam.create_user();
     let mut j = jit_via(Backend::Local, &proxy);
     j.set("AWS_RETRY_MODE", "standard");
-    proxy.rule(json!({"op": "GetUser", "times": -1, "action": "fail", "status": 500}));
     for attempts in [1usize, 2, 5] {
         j.set("AWS_MAX_ATTEMPTS", &attempts.to_string());
+        // `request` reads the user too (IAM's spelling of its name): it must succeed.
+        proxy.clear();
         let id = approved(&j, &user);
+        proxy.rule(json!({"op": "GetUser", "times": -1, "action": "fail", "status": 500}));
         let before = proxy.count("GetUser");
         j.run(&["attach", &id]).code(6);
         assert_eq!(
@@ -318,6 +320,7 @@ fn aws_max_attempts_is_honoured() {
             "nothing was created: back to approved"
         );
     }
+    proxy.clear();
     let id = approved(&j, &user);
     j.set("AWS_MAX_ATTEMPTS", "zero");
     let r = j.run(&["attach", &id]).code(2);

@@ -14,11 +14,14 @@ use fault_support::{AccountIam, AccountSso, FaultProxy};
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "111122223333";
+/// The installation these tests run as: what it tags, it may remove.
+const INSTALLATION: &str = "reconcile-tests";
 
 fn jit_via(backend: Backend, proxy: &FaultProxy) -> Jit {
     let mut j = Jit::new(backend);
     j.set("AWS_ENDPOINT_URL", &proxy.url)
-        .set("JIT_SSO_POLL_INTERVAL", "20ms");
+        .set("JIT_SSO_POLL_INTERVAL", "20ms")
+        .set("JIT_INSTALLATION", INSTALLATION);
     j
 }
 
@@ -158,7 +161,13 @@ fn an_untagged_policy_under_jit_is_reported_not_removed() {
     let iam = AccountIam::new(&proxy);
     let j = jit_via(Backend::Redis, &proxy);
     let untagged = hand_made_policy(&iam, &[]);
-    let tagged = hand_made_policy(&iam, &[("aws-jit:request-id", "jit-000000000000")]);
+    let tagged = hand_made_policy(
+        &iam,
+        &[
+            ("aws-jit:request-id", "jit-000000000000"),
+            ("aws-jit:installation", INSTALLATION),
+        ],
+    );
     let v = reconcile(&j, &["--older-than", "0s"]).ok().json();
     assert_eq!(orphan(&v, &untagged)["action"], "report");
     assert_eq!(arns(&v, "removed"), vec![tagged.clone()]);
@@ -175,7 +184,13 @@ fn reconcile_exits_6_when_something_could_not_be_removed() {
     let proxy = FaultProxy::aws(0);
     let iam = AccountIam::new(&proxy);
     let j = jit_via(Backend::Local, &proxy);
-    let tagged = hand_made_policy(&iam, &[("aws-jit:request-id", "jit-000000000001")]);
+    let tagged = hand_made_policy(
+        &iam,
+        &[
+            ("aws-jit:request-id", "jit-000000000001"),
+            ("aws-jit:installation", INSTALLATION),
+        ],
+    );
     proxy.rule(json!({"op": "DeletePolicy", "times": -1, "action": "fail", "status": 403, "code": "AccessDenied"}));
     let r = reconcile(&j, &["--older-than", "0s"]).code(6);
     let v = r.json();

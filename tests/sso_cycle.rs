@@ -704,7 +704,8 @@ fn sso_last_one_out_restores_assignment_for_a_grant_that_arrived_meanwhile() {
 
 /// AWS refuses a second permission set with a taken name (ConflictException); moto does
 /// not (it keeps duplicates), so the proxy answers as AWS would. A permission set left by
-/// an earlier attempt of the same request is adopted; anyone else's is not touched.
+/// an earlier attempt of the same request (of this installation, holding nothing else) is
+/// adopted; anyone else's is not touched.
 #[test]
 fn sso_ephemeral_name_taken_adopts_only_its_own() {
     let sso = Sso::new();
@@ -712,6 +713,7 @@ fn sso_ephemeral_name_taken_adopts_only_its_own() {
     let proxy = Proxy::start();
     let mut j = jit(Backend::Local);
     through(&mut j, &proxy);
+    j.set("JIT_INSTALLATION", "sso-tests");
     let conflict = Action::Fail {
         http: 400,
         code: "ConflictException",
@@ -752,7 +754,10 @@ fn sso_ephemeral_name_taken_adopts_only_its_own() {
     // Left by an earlier attempt of this very request: adopted.
     let id = request_sso(&j, &user, "1h", POLICY);
     approve(&j, &id);
-    let ours = precreate(&id, &format!("aws-jit {id} for {REQUESTER} until later"));
+    let ours = precreate(
+        &id,
+        &format!("aws-jit {id} installation=sso-tests for {REQUESTER} until later"),
+    );
     proxy.on("CreatePermissionSet", 1, conflict);
     j.run(&["attach", &id]).ok();
     assert_eq!(ps_arn(&grant(&j, &id)), ours);

@@ -21,7 +21,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_iam::error::ProvideErrorMetadata;
 
 pub use backoff::Backoff;
-pub use owned::{Owned, OwnedKind, Removed};
+pub use owned::{Owned, OwnedKind, Removed, Whose, TAG_INSTALLATION};
 
 use crate::error::JitError;
 use crate::grant::{Grant, Holders, HoldersError, PermissionSetContents, Progress, ProgressError};
@@ -75,6 +75,11 @@ pub enum GrantError {
     /// AWS ran an asynchronous operation to FAILED: it made nothing, and says why.
     #[error("{0}")]
     AwsFailed(String),
+    /// Something sits where aws-jit would create an object, and it is not provably what an
+    /// earlier attempt of the same request made (a planted policy or permission set): never
+    /// adopted, never attached.
+    #[error("{0}")]
+    NotOurs(String),
     /// The process's claim on the request was lost while it worked (taken over, or the
     /// store no longer answers): it stops before changing anything more.
     #[error("{0}")]
@@ -109,7 +114,7 @@ impl GrantError {
         match self {
             GrantError::NotFound { .. } => ExitCode::NotFound,
             GrantError::Refused { .. } => ExitCode::Usage,
-            GrantError::Denied { .. } => ExitCode::NotAuthorised,
+            GrantError::Denied { .. } | GrantError::NotOurs(_) => ExitCode::NotAuthorised,
             GrantError::Backend { .. }
             | GrantError::Throttled { .. }
             | GrantError::AwsFailed(_)
@@ -180,7 +185,7 @@ pub(crate) fn retry_later(e: GrantError) -> GrantError {
         GrantError::Refused { what, source }
         | GrantError::NotFound { what, source }
         | GrantError::Denied { what, source } => GrantError::Backend { what, source },
-        GrantError::AwsFailed(what) => GrantError::backend(what),
+        GrantError::AwsFailed(what) | GrantError::NotOurs(what) => GrantError::backend(what),
         other => other,
     }
 }
@@ -199,6 +204,9 @@ pub struct Inspection {
     pub beneficiary: Option<Beneficiary>,
     /// What an existing permission set grants.
     pub contents: Option<PermissionSetContents>,
+    /// The target as AWS names it (an IAM user or role in IAM's own spelling of its
+    /// case-insensitive name): recorded on the request in place of what was typed.
+    pub canonical: Option<Target>,
 }
 
 /// What an attach is given besides the request: who else holds a shared object, and
@@ -343,11 +351,20 @@ pub fn retry_config() -> Result<RetryConfig, JitError> {
 pub struct Aws {
     rt: tokio::runtime::Runtime,
     pub sdk: SdkConfig,
+    /// This installation's name: tagged on what it creates; only what carries it is its own.
+    pub installation: String,
 }
 
 impl Aws {
-    /// Loads region, credentials and endpoint (AWS_ENDPOINT_URL) the standard way.
+    /// [`Aws::connect_as`] the installation the environment configures.
     pub fn connect() -> anyhow::Result<Aws> {
+        let config = crate::config::Config::from_env()?;
+        let installation = config.installation()?;
+        Aws::connect_as(&installation)
+    }
+
+    /// Loads region, credentials and endpoint (AWS_ENDPOINT_URL) the standard way.
+    pub fn connect_as(installation: &str) -> anyhow::Result<Aws> {
         let retry = retry_config()?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -366,7 +383,11 @@ impl Aws {
                 .load()
                 .await
         });
-        Ok(Aws { rt, sdk })
+        Ok(Aws {
+            rt,
+            sdk,
+            installation: installation.to_string(),
+        })
     }
 
     pub fn block_on<F: Future>(&self, f: F) -> F::Output {
@@ -377,11 +398,12 @@ impl Aws {
     pub fn grantor(&self, target: &Target) -> Result<AnyGrantor, GrantError> {
         Ok(match target {
             Target::IamUser { .. } | Target::IamRole { .. } => {
-                AnyGrantor::Iam(iam::IamGrantor::new(&self.sdk))
+                AnyGrantor::Iam(iam::IamGrantor::new(&self.sdk, &self.installation))
             }
             Target::Sso { .. } => AnyGrantor::Sso(sso::SsoGrantor::new(
                 &self.sdk,
                 sso::SsoSettings::from_env()?,
+                &self.installation,
             )),
         })
     }
@@ -395,16 +417,23 @@ impl Aws {
     /// Every grantor, for listing what aws-jit owns. Identity Center is left out when it
     /// is not set up for these credentials (no instance visible): nothing can be owned there.
     pub fn grantors(&self) -> Vec<AnyGrantor> {
-        let mut all = vec![AnyGrantor::Iam(iam::IamGrantor::new(&self.sdk))];
+        let mut all = vec![AnyGrantor::Iam(iam::IamGrantor::new(
+            &self.sdk,
+            &self.installation,
+        ))];
         if let Ok(settings) = sso::SsoSettings::from_env() {
-            all.push(AnyGrantor::Sso(sso::SsoGrantor::new(&self.sdk, settings)));
+            all.push(AnyGrantor::Sso(sso::SsoGrantor::new(
+                &self.sdk,
+                settings,
+                &self.installation,
+            )));
         }
         all
     }
 
     /// Whether the Identity Center user still holds a recorded assignment.
     pub async fn sso_assigned(&self, d: &crate::grant::SsoDetails) -> Result<bool, GrantError> {
-        sso::SsoGrantor::new(&self.sdk, sso::SsoSettings::from_env()?)
+        sso::SsoGrantor::new(&self.sdk, sso::SsoSettings::from_env()?, &self.installation)
             .assigned(d)
             .await
     }
@@ -412,10 +441,13 @@ impl Aws {
     /// The grantor for what `reconcile` found.
     pub fn grantor_for(&self, kind: OwnedKind) -> Result<AnyGrantor, GrantError> {
         Ok(match kind {
-            OwnedKind::IamPolicy => AnyGrantor::Iam(iam::IamGrantor::new(&self.sdk)),
+            OwnedKind::IamPolicy => {
+                AnyGrantor::Iam(iam::IamGrantor::new(&self.sdk, &self.installation))
+            }
             OwnedKind::PermissionSet => AnyGrantor::Sso(sso::SsoGrantor::new(
                 &self.sdk,
                 sso::SsoSettings::from_env()?,
+                &self.installation,
             )),
         })
     }

@@ -65,6 +65,13 @@ pub enum Command {
     Cancel(CancelArgs),
     /// Compare AWS with the store: remove what aws-jit made that no live grant tracks
     /// (orphans), report (and for a changed document, revoke) drift of active grants.
+    ///
+    /// Only this installation's own objects are ever removed: those whose
+    /// `aws-jit:installation` tag is exactly its name (JIT_INSTALLATION, else a digest of
+    /// where its store lives — Redis host, port and database, or the embedded store's
+    /// path — and JIT_KEY_PREFIX). Objects of another installation sharing the AWS account
+    /// (`foreign`) and objects with aws-jit's request tag but no installation tag, made
+    /// before installations were tagged (`untagged`), are reported and left alone.
     Reconcile(ReconcileArgs),
     /// Ask for more time on an active grant (requester or beneficiary), within its rule's
     /// extension budget and maximum TTL; approved as its rule says.

@@ -39,13 +39,18 @@ pub struct Ctx {
     pub sealer: Option<Sealer>,
     /// Identifies this process as a lease holder.
     pub owner: String,
+    /// This installation's name (JIT_INSTALLATION or a digest of the store's identity):
+    /// what it creates in AWS carries it, and only what carries it is removed as an orphan.
+    pub installation: String,
     aws: OnceCell<Aws>,
 }
 
 impl Ctx {
     pub fn new(config: Config) -> Result<Ctx> {
         let store = crate::store::open(&config)?;
+        let installation = config.installation()?;
         Ok(Ctx {
+            installation,
             sealer: config.state_key.as_deref().map(Sealer::new),
             config,
             store,
@@ -58,7 +63,7 @@ impl Ctx {
         if let Some(a) = self.aws.get() {
             return Ok(a);
         }
-        let a = Aws::connect().context("starting the AWS client")?;
+        let a = Aws::connect_as(&self.installation).context("starting the AWS client")?;
         Ok(self.aws.get_or_init(|| a))
     }
 
@@ -236,12 +241,16 @@ pub fn remove_owned_by(ctx: &Ctx, ids: &[String]) -> Result<(Vec<String>, Vec<No
     for g in aws.grantors() {
         use crate::aws::Grantor;
         let owned = aws.block_on(g.list_owned(&backoff, n))?;
-        for o in owned
-            .iter()
-            .filter(|o| o.request_id.as_ref().is_some_and(|id| ids.contains(id)))
-        {
+        // Only this installation's own objects: another installation's (or a legacy,
+        // untagged one) may carry the same request id, and is not this record's to judge.
+        for o in owned.iter().filter(|o| {
+            o.request_id.as_ref().is_some_and(|id| ids.contains(id))
+                && o.whose(&aws.installation) == crate::aws::Whose::Ours
+        }) {
             match aws.block_on(g.remove_owned(o)) {
-                Ok(_) => removed.push(o.arn.clone()),
+                Ok(done) if done.kept.is_empty() => removed.push(o.arn.clone()),
+                // Still in AWS, with the access someone else attached: never "removed".
+                Ok(done) => failed.push((o.arn.clone(), done.kept.join("; "))),
                 Err(e) => failed.push((o.arn.clone(), crate::error::chain(&e))),
             }
         }

@@ -4,7 +4,11 @@
 //! - **orphans**: tagged by aws-jit, older than `--older-than`, and belonging to no live
 //!   request (or to one the store does not know) are removed with the grantors' own
 //!   removal steps, audited under the `reconcile` actor and sent as `reconciled` events.
-//!   Something under `/jit/` without aws-jit's tags is reported, never touched;
+//!   Something under `/jit/` without aws-jit's tags is reported, never touched; so is
+//!   what another installation made (`foreign`: its `aws-jit:installation` tag names
+//!   another, or a look-alike of this one's name) and what carries aws-jit's request tag
+//!   but no installation tag (`untagged`: made before installations were tagged, or by
+//!   hand). Only this installation's own objects are ever removed;
 //! - **drift** of active grants (policy deleted or detached, document changed, assignment
 //!   deleted) is recorded on the grant and sent as a `drift` event; a changed document is
 //!   never re-attached silently: the grant is revoked and the event says why.
@@ -18,7 +22,7 @@ use serde_json::json;
 use super::holder::{self, Held};
 use super::{removal, rule, Ctx};
 use crate::aws::backoff::patiently;
-use crate::aws::{concurrent, Backoff, Grantor, Owned, OwnedKind};
+use crate::aws::{concurrent, Backoff, Grantor, Owned, OwnedKind, Whose};
 use crate::cli::ReconcileArgs;
 use crate::error::JitError;
 use crate::output::{Failure, Outcome, Report};
@@ -31,13 +35,15 @@ use crate::time::Timestamp;
 #[derive(Debug, Default, Serialize)]
 pub struct Sweep {
     pub now: String,
+    /// This installation's name: only objects tagged with exactly it are removed.
+    pub installation: String,
     pub dry_run: bool,
     pub older_than: String,
     /// Everything aws-jit owns (or that sits under `/jit/`) that no live grant tracks.
     pub orphans: Vec<Orphan>,
     /// Active grants whose AWS side changed.
     pub drift: Vec<DriftItem>,
-    /// ARNs removed by this run.
+    /// ARNs removed by this run (gone from AWS).
     pub removed: Vec<String>,
     /// What could not be removed (or revoked); the next run retries.
     pub failed: Vec<FailedObject>,
@@ -60,7 +66,9 @@ pub struct Orphan {
     pub state: Option<State>,
     pub attached_to: Vec<String>,
     /// `remove` (done or, with --dry-run, would be), `report` (not aws-jit's: left
-    /// alone), `wait` (younger than --older-than).
+    /// alone), `foreign` (another installation's: left alone), `untagged` (aws-jit's
+    /// request tag without an installation tag: left alone), `wait` (younger than
+    /// --older-than), `kept` (removal left it in place: attached elsewhere by someone else).
     pub action: &'static str,
     pub reason: String,
 }
@@ -114,6 +122,7 @@ pub fn sweep(ctx: &Ctx, dry_run: bool, older_than: Duration) -> anyhow::Result<S
     let n = ctx.config.expire_concurrency;
     let mut rep = Sweep {
         now: now.to_string(),
+        installation: aws.installation.clone(),
         dry_run,
         older_than: crate::time::human(older_than),
         ..Sweep::default()
@@ -155,6 +164,34 @@ pub fn sweep(ctx: &Ctx, dry_run: bool, older_than: Duration) -> anyhow::Result<S
             ));
             continue;
         };
+        match o.whose(&aws.installation) {
+            Whose::Ours => {}
+            Whose::Foreign(other) => {
+                rep.orphans.push(orphan(
+                    o,
+                    None,
+                    "foreign",
+                    format!(
+                        "made by another installation (aws-jit:installation `{}`, this one is `{}`): left alone",
+                        crate::text::safe(&other),
+                        aws.installation
+                    ),
+                ));
+                continue;
+            }
+            Whose::Untagged | Whose::NotJit => {
+                rep.orphans.push(orphan(
+                    o,
+                    None,
+                    "untagged",
+                    "aws-jit's request tag but no aws-jit:installation tag (made before installations \
+                     were tagged, or by hand; perhaps another installation's): left alone, remove it \
+                     by hand once no installation tracks it"
+                        .into(),
+                ));
+                continue;
+            }
+        }
         let record =
             match live.get(&id) {
                 Some(r) => Some(r.clone()),
@@ -217,7 +254,12 @@ pub fn sweep(ctx: &Ctx, dry_run: bool, older_than: Duration) -> anyhow::Result<S
     for (o, id, record, why, removed) in outcomes.into_inner() {
         match removed {
             Ok(done) => {
-                rep.removed.push(o.arn.clone());
+                if done.kept.is_empty() {
+                    rep.removed.push(o.arn.clone());
+                } else if let Some(entry) = rep.orphans.iter_mut().find(|e| e.arn == o.arn) {
+                    // Still in AWS: never listed as removed.
+                    entry.action = "kept";
+                }
                 rep.kept.extend(done.kept.iter().cloned());
                 let reason = if done.kept.is_empty() {
                     format!("removed {} ({why})", o.arn)
@@ -374,7 +416,12 @@ fn drift_of(aws: &crate::aws::Aws, r: &Request, owned: &[Owned]) -> anyhow::Resu
                     request::Target::IamRole { name } => Some(format!("role/{name}")),
                     request::Target::Sso { .. } => None,
                 };
-                if let Some(p) = principal.filter(|p| !o.attached_to.contains(p)) {
+                let attached = |p: &String| {
+                    o.attached_to
+                        .iter()
+                        .any(|a| crate::aws::iam::same_principal(a, p))
+                };
+                if let Some(p) = principal.filter(|p| !attached(p)) {
                     out.push(Drift {
                         kind: DriftKind::PolicyDetached,
                         detail: format!("policy {arn} is no longer attached to {p}"),
@@ -494,6 +541,9 @@ pub fn text(rep: &Sweep) -> String {
         let what = match o.action {
             "remove" => format!("{would}remove"),
             "wait" => "leave for now".into(),
+            "kept" => "kept (left in place)".into(),
+            "foreign" => "report (another installation's)".into(),
+            "untagged" => "report (no installation tag)".into(),
             _ => "report (not aws-jit's)".into(),
         };
         out.push_str(&format!(

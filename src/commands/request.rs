@@ -242,6 +242,8 @@ pub fn prepare(ctx: &Ctx, args: &RequestArgs) -> Result<Prepared, Failure> {
         .aws()?
         .inspect(&target)
         .context("reading the target before storing the request")?;
+    // The target as AWS names it (IAM's own spelling of a case-insensitive name).
+    let target = inspection.canonical.clone().unwrap_or(target);
     if let Some(contents) = &inspection.contents {
         findings.extend(policy::permission_set::judge(
             contents,

@@ -4,11 +4,13 @@
 use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 
+mod adopt;
 mod owned;
+mod tags;
 
 use super::{
     classify, is_code, retry_later, AttachEnv, AttachFailure, Backoff, GrantError, Grantor,
-    Inspection, Owned, Removed,
+    Inspection, Owned, Removed, TAG_INSTALLATION,
 };
 use crate::grant::{Grant, GrantDetails, Holders, IamDetails};
 use crate::request::{Beneficiary, Request, Target};
@@ -20,40 +22,25 @@ pub const OWNER_TAGS: &[&str] = &["aws-jit:owner", "owner", "email"];
 pub const PATH: &str = "/jit/";
 pub const TAG_REQUEST: &str = "aws-jit:request-id";
 pub const TAG_SHA: &str = "aws-jit:policy-sha256";
-/// The principal aws-jit attaches the policy to (`user/NAME` or `role/NAME`): removal
-/// detaches it from there, and from nowhere else.
+/// The principal aws-jit attaches the policy to (`user/NAME` or `role/NAME`, the name as
+/// IAM spells it, encoded by [`tags::encode`]): removal detaches it from there, and from
+/// nowhere else.
 pub const TAG_TARGET: &str = "aws-jit:target";
 
 pub struct IamGrantor {
     pub(crate) client: Client,
+    /// Tagged on every policy this installation creates.
+    installation: String,
 }
 
-fn tag(k: &str, v: &str) -> Result<Tag, GrantError> {
-    Tag::builder()
-        .key(k)
-        .value(v)
-        .build()
-        .map_err(|e| GrantError::refused(format!("tag {k}: {e}")))
-}
-
-/// IAM tag values allow letters, digits, white space and `_.:/=+-@`.
-fn tag_value(v: &str) -> String {
-    v.chars()
-        .map(|c| {
-            if c.is_alphanumeric() || " _.:/=+-@".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(256)
-        .collect()
-}
+pub use tags::same_principal;
+use tags::tag;
 
 impl IamGrantor {
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+    pub fn new(sdk: &aws_config::SdkConfig, installation: &str) -> Self {
         IamGrantor {
             client: Client::new(sdk),
+            installation: installation.to_string(),
         }
     }
 }
@@ -62,7 +49,17 @@ impl Grantor for IamGrantor {
     /// The principal must exist. Its owner tags name the beneficiary; an IAM user is also
     /// known by its own name (a user called `boss` or `boss@example.com` is boss's).
     async fn inspect(&self, target: &Target) -> Result<Inspection, GrantError> {
-        let principal = Principal::of(target)?;
+        // IAM names are unique without regard to case: the request records the name as
+        // IAM spells it, so every later lookup, tag and comparison uses that spelling.
+        let canonical = match self.check_exists(&Principal::of(target)?).await? {
+            Some(name) => match target {
+                Target::IamUser { .. } => Target::IamUser { name },
+                Target::IamRole { .. } => Target::IamRole { name },
+                Target::Sso { .. } => target.clone(),
+            },
+            None => target.clone(),
+        };
+        let principal = Principal::of(&canonical)?;
         let tags = self.principal_tags(&principal).await?;
         let mut identities = Vec::new();
         let mut sources = Vec::new();
@@ -90,6 +87,7 @@ impl Grantor for IamGrantor {
         Ok(Inspection {
             beneficiary,
             contents: None,
+            canonical: Some(canonical.clone()),
         })
     }
 
@@ -145,7 +143,14 @@ impl Grantor for IamGrantor {
             None => match self.find(&r.policy_name).await? {
                 Some(arn) => {
                     let tags = self.tags(&arn).await.or_else(not_found_is_empty)?;
-                    if !tags.iter().any(|(k, v)| k == TAG_REQUEST && v == &r.id) {
+                    let tag_of =
+                        |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+                    // This request's, and this installation's (or made before installations
+                    // were tagged): never another installation's.
+                    let installation = tag_of(TAG_INSTALLATION);
+                    if tag_of(TAG_REQUEST) != Some(r.id.as_str())
+                        || installation.is_some_and(|i| i != self.installation)
+                    {
                         return Ok(Removed::all());
                     }
                     arn
@@ -228,7 +233,8 @@ impl IamGrantor {
         }
     }
 
-    async fn check_exists(&self, p: &Principal<'_>) -> Result<(), GrantError> {
+    /// The principal must exist: its name as IAM spells it (when IAM says).
+    async fn check_exists(&self, p: &Principal<'_>) -> Result<Option<String>, GrantError> {
         match *p {
             Principal::User(name) => self
                 .client
@@ -236,7 +242,7 @@ impl IamGrantor {
                 .user_name(name)
                 .send()
                 .await
-                .map(|_| ())
+                .map(|o| o.user().map(|u| u.user_name().to_string()))
                 .map_err(|e| classify(&format!("IAM user {name}"), e)),
             Principal::Role(name) => self
                 .client
@@ -244,7 +250,7 @@ impl IamGrantor {
                 .role_name(name)
                 .send()
                 .await
-                .map(|_| ())
+                .map(|o| o.role().map(|r| r.role_name().to_string()))
                 .map_err(|e| classify(&format!("IAM role {name}"), e)),
         }
     }
@@ -273,9 +279,10 @@ impl IamGrantor {
                     .collect::<String>(),
             )
             .tags(tag(TAG_REQUEST, &r.id).map_err(before)?)
+            .tags(tag(TAG_INSTALLATION, &self.installation).map_err(before)?)
             .tags(tag(TAG_SHA, &sha).map_err(before)?)
-            .tags(tag(TAG_TARGET, &tag_value(&principal.tag())).map_err(before)?)
-            .tags(tag("aws-jit:requester", &tag_value(&r.requester)).map_err(before)?)
+            .tags(tag(TAG_TARGET, &tags::encode(&principal.tag())).map_err(before)?)
+            .tags(tag("aws-jit:requester", &tags::encode(&r.requester)).map_err(before)?)
             .tags(
                 tag(
                     "aws-jit:expires-at",
@@ -294,9 +301,9 @@ impl IamGrantor {
                     AttachFailure::after(GrantError::backend("CreatePolicy returned no ARN"), None)
                 }),
             Err(e) if is_code(&e, "EntityAlreadyExists") => {
-                // A previous attempt got this far: adopt the policy only if it is ours.
-                // Until that is known, the policy may be this request's: an error here
-                // is ambiguous.
+                // A previous attempt got this far: adopt the policy only if it is provably
+                // what that attempt made (see `adopt`). Until that is known, the policy may
+                // be this request's: an error here is ambiguous.
                 let arn = self
                     .find(&r.policy_name)
                     .await
@@ -307,18 +314,22 @@ impl IamGrantor {
                             r.policy_name
                         )))
                     })?;
-                let tags = self
-                    .tags(&arn)
+                let refusal = adopt::refusal(self, &arn, r, &principal.tag())
                     .await
                     .map_err(|e| AttachFailure::after(e, None))?;
-                let tag_of =
-                    |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
-                if tag_of(TAG_REQUEST) != Some(r.id.as_str())
-                    || tag_of(TAG_SHA) != Some(sha.as_str())
-                {
+                if let Some(adopt::Refusal::Taken) = refusal {
                     return Err(before(GrantError::refused(format!(
-                        "policy {arn} already exists and belongs to another request or holds another document; \
-                         pick another --policy-name"
+                        "policy {arn} already exists and belongs to another request (or to no \
+                         request of aws-jit); pick another --policy-name"
+                    ))));
+                }
+                if let Some(adopt::Refusal::NotOurs(why)) = refusal {
+                    return Err(before(GrantError::NotOurs(format!(
+                        "policy {arn} already exists where aws-jit would create it, but {why}: it was \
+                         not attached. It is not provably what an earlier attempt of {} made (someone \
+                         may have planted it); investigate and delete it, or ask again with another \
+                         --policy-name",
+                        r.id
                     ))));
                 }
                 Ok((arn, false))
@@ -348,16 +359,31 @@ impl IamGrantor {
             Err(GrantError::NotFound { .. }) => return Ok(Removed::all()),
             Err(e) => return Err(retry_later(e)),
         };
-        if let Some(p) = principal.filter(|p| attached.iter().any(|a| a == p)) {
+        // IAM names are unique without regard to case: `principal` may be spelt otherwise
+        // than AWS lists it; detached by AWS's spelling.
+        let ours = principal.and_then(|p| {
+            attached
+                .iter()
+                .find(|a| tags::same_principal(a, p))
+                .cloned()
+        });
+        if let Some(p) = &ours {
             self.detach(arn, p).await?;
         }
         let others: Vec<String> = attached
             .into_iter()
-            .filter(|a| Some(a.as_str()) != principal)
+            .filter(|a| Some(a) != ours.as_ref())
             .collect();
         if !others.is_empty() {
+            let note = match principal {
+                Some(p) if ours.is_none() => format!(
+                    " (aws-jit attached it to {p}, which it is not attached to; a tag written before \
+                     aws-jit kept commas in names reads `_` for `,`)"
+                ),
+                _ => String::new(),
+            };
             return Ok(Removed::keeping(format!(
-                "policy {arn} stays: attached to {} by someone other than aws-jit",
+                "policy {arn} stays: attached to {} by someone other than aws-jit{note}",
                 others.join(", ")
             )));
         }

@@ -5,9 +5,9 @@ use std::cell::RefCell;
 
 use aws_sdk_iam::types::PolicyScopeType;
 
-use super::{IamGrantor, PATH, TAG_REQUEST, TAG_SHA, TAG_TARGET};
+use super::{tags, IamGrantor, PATH, TAG_REQUEST, TAG_SHA, TAG_TARGET};
 use crate::aws::backoff::patiently;
-use crate::aws::{classify, concurrent, Backoff, GrantError, Owned, OwnedKind};
+use crate::aws::{classify, concurrent, Backoff, GrantError, Owned, OwnedKind, TAG_INSTALLATION};
 use crate::time::Timestamp;
 
 pub(super) async fn list(
@@ -43,6 +43,7 @@ pub(super) async fn list(
                 target: None,
                 document_sha256: None,
                 tagged_sha256: None,
+                installation: None,
             });
         }
         if out.is_truncated() {
@@ -89,7 +90,8 @@ async fn details(g: &IamGrantor, backoff: &Backoff, o: &mut Owned) -> Result<(),
     };
     o.request_id = tag(TAG_REQUEST);
     o.tagged_sha256 = tag(TAG_SHA);
-    o.target = tag(TAG_TARGET);
+    o.target = tag(TAG_TARGET).map(|t| tags::decode(&t));
+    o.installation = tag(TAG_INSTALLATION);
     o.attached_to = patiently(backoff, || g.attachments(&o.arn)).await?;
     o.document_sha256 = patiently(backoff, || document_sha256(g, &o.arn)).await?;
     Ok(())

@@ -11,6 +11,7 @@
 //! asynchronous in AWS: each is polled to a terminal state with backoff, and a FAILED
 //! status is an error carrying AWS's failure reason, never a success.
 
+mod adopt;
 mod contents;
 mod lookup;
 mod naming;
@@ -21,7 +22,7 @@ use std::time::Duration;
 
 use aws_sdk_ssoadmin::types::Tag;
 
-use naming::{description_for, owned_by, TAG_REQUEST};
+use naming::{description_for, owned_by, owned_here, TAG_REQUEST};
 pub use naming::{permission_set_name, session_duration, MAX_PERMISSION_SET_NAME};
 
 use super::{
@@ -86,15 +87,18 @@ pub struct SsoGrantor {
     /// Reads the IAM policies an existing permission set attaches.
     iam: aws_sdk_iam::Client,
     settings: SsoSettings,
+    /// Marked on every permission set this installation creates (tag and description).
+    installation: String,
 }
 
 impl SsoGrantor {
-    pub fn new(sdk: &aws_config::SdkConfig, settings: SsoSettings) -> Self {
+    pub fn new(sdk: &aws_config::SdkConfig, settings: SsoSettings, installation: &str) -> Self {
         SsoGrantor {
             admin: aws_sdk_ssoadmin::Client::new(sdk),
             store: aws_sdk_identitystore::Client::new(sdk),
             iam: aws_sdk_iam::Client::new(sdk),
             settings,
+            installation: installation.to_string(),
         }
     }
 }
@@ -140,6 +144,7 @@ impl Grantor for SsoGrantor {
         Ok(Inspection {
             beneficiary,
             contents,
+            canonical: None,
         })
     }
 
@@ -343,7 +348,12 @@ impl SsoGrantor {
             .value(&r.id)
             .build()
             .map_err(|e| before(GrantError::refused(format!("tag {TAG_REQUEST}: {e}"))))?;
-        let description = description_for(r);
+        let mine = Tag::builder()
+            .key(crate::aws::TAG_INSTALLATION)
+            .value(&self.installation)
+            .build()
+            .map_err(|e| before(GrantError::refused(format!("tag: {e}"))))?;
+        let description = description_for(r, &self.installation);
         // Not through `with_retry`: here ConflictException means "the name is taken",
         // which retrying cannot change (the SDK still retries throttling by itself).
         let created = self
@@ -354,6 +364,7 @@ impl SsoGrantor {
             .description(&description)
             .session_duration(&duration)
             .tags(tag)
+            .tags(mine)
             .send()
             .await;
         match created {
@@ -371,7 +382,7 @@ impl SsoGrantor {
                 Ok(true)
             }
             // AWS refuses a second permission set with the same name: adopt it only when
-            // it is this request's (an earlier attempt got this far).
+            // it is provably what an earlier attempt of this request made (see `adopt`).
             Err(e) if is_code(&e, "ConflictException") => {
                 let found = self
                     .find_permission_set_described(&d.instance_arn, &name)
@@ -379,6 +390,19 @@ impl SsoGrantor {
                     .map_err(|e| AttachFailure::after(e, None))?;
                 match found {
                     Some((arn, desc)) if owned_by(desc.as_deref(), &r.id) => {
+                        let refusal = self
+                            .refusal(&d.instance_arn, &arn, desc.as_deref(), r)
+                            .await
+                            .map_err(|e| AttachFailure::after(e, None))?;
+                        if let Some(why) = refusal {
+                            return Err(before(GrantError::NotOurs(format!(
+                                "permission set `{name}` ({arn}) already exists where aws-jit would \
+                                 create it, but {why}: it was not assigned. It is not provably what an \
+                                 earlier attempt of {} made (someone may have planted it); investigate \
+                                 and delete it, or ask again with another --policy-name",
+                                r.id
+                            ))));
+                        }
                         d.permission_set_arn = arn;
                         Ok(false)
                     }
@@ -493,7 +517,10 @@ impl SsoGrantor {
             .find_permission_set_described(&instance_arn, &name)
             .await?
         {
-            Some((arn, desc)) if owned_by(desc.as_deref(), &r.id) => (arn, name),
+            // This installation's, or marked before installations were: never another's.
+            Some((arn, desc)) if owned_here(desc.as_deref(), &r.id, &self.installation, true) => {
+                (arn, name)
+            }
             _ => return Ok(Removal::Nothing),
         };
         Ok(Removal::Known(Box::new(SsoDetails {

@@ -45,16 +45,19 @@ pub fn session_duration(ttl: Duration) -> String {
     }
 }
 
-/// The marker that says a permission set belongs to this request.
-/// The account rides along (`in account N`) so `reconcile` finds an orphan's assignments
-/// even where listing the accounts a permission set is provisioned to falls short.
-pub fn description_for(r: &Request) -> String {
+/// The marker that says a permission set belongs to this request of this installation:
+/// `aws-jit <id> installation=<name> for <requester> in account <N> until <T>`. The
+/// installation comes right after the id, before anything a requester chose, so nothing
+/// else can forge it. The account rides along (`in account N`) so `reconcile` finds an
+/// orphan's assignments even where listing the accounts a permission set is provisioned
+/// to falls short.
+pub fn description_for(r: &Request, installation: &str) -> String {
     let account = match &r.target {
         crate::request::Target::Sso { account_id, .. } => format!(" in account {account_id}"),
         _ => String::new(),
     };
     let text = format!(
-        "aws-jit {} for {}{account} until {}",
+        "aws-jit {} installation={installation} for {}{account} until {}",
         r.id,
         r.requester,
         r.expires_at.map(|t| t.to_string()).unwrap_or_default()
@@ -70,6 +73,30 @@ pub fn account_in(description: &str) -> Option<String> {
     let rest = description.split(" in account ").nth(1)?;
     let acct: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
     (acct.len() == 12).then_some(acct)
+}
+
+/// The installation an aws-jit description names (`None`: written before installations
+/// were marked, or not aws-jit's). Exactly as written: no trimming, no case folding.
+pub fn installation_in(description: &str) -> Option<&str> {
+    let rest = description.strip_prefix("aws-jit ")?;
+    let mut words = rest.split(' ');
+    words.next()?;
+    words.next()?.strip_prefix("installation=")
+}
+
+/// Whether the description marks the permission set as request `id`'s and this
+/// installation's (or, `legacy_ok`, written before installations were marked).
+pub fn owned_here(
+    description: Option<&str>,
+    id: &str,
+    installation: &str,
+    legacy_ok: bool,
+) -> bool {
+    owned_by(description, id)
+        && match description.and_then(installation_in) {
+            Some(i) => i == installation,
+            None => legacy_ok,
+        }
 }
 
 pub fn owned_by(description: Option<&str>, id: &str) -> bool {
@@ -102,5 +129,27 @@ mod tests {
             Some("111122223333".into())
         );
         assert_eq!(account_in("aws-jit jit-abc for a@b.c until x"), None);
+    }
+
+    #[test]
+    fn installation_marker_is_exact_and_unforgeable() {
+        let d = "aws-jit jit-abc installation=prod for a@b.c in account 111122223333 until x";
+        assert_eq!(installation_in(d), Some("prod"));
+        assert!(owned_here(Some(d), "jit-abc", "prod", false));
+        assert!(!owned_here(Some(d), "jit-abc", "Prod", true));
+        assert!(!owned_here(Some(d), "jit-abd", "prod", true));
+        // Written before installations were marked: a requester's words never count.
+        let old = "aws-jit jit-abc for x installation=prod until y";
+        assert_eq!(installation_in(old), None);
+        assert!(!owned_here(Some(old), "jit-abc", "prod", false));
+        assert!(owned_here(Some(old), "jit-abc", "prod", true));
+        assert_eq!(
+            installation_in("aws-jit jit-abc installation=prod  for"),
+            Some("prod")
+        );
+        assert_eq!(
+            installation_in("aws-jit jit-abc installation=prod\tx"),
+            Some("prod\tx")
+        );
     }
 }

@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 
-use super::naming::{account_in, owned_by};
+use super::naming::{account_in, installation_in, owned_by};
 use super::SsoGrantor;
 use crate::aws::backoff::patiently;
 use crate::aws::{classify, concurrent, Backoff, GrantError, Owned, OwnedKind, Removed};
@@ -148,6 +148,10 @@ async fn describe(
         target: None,
         document_sha256,
         tagged_sha256: None,
+        installation: ps
+            .description()
+            .and_then(installation_in)
+            .map(str::to_string),
     }))
 }
 
