@@ -119,7 +119,6 @@ pub fn sweep(ctx: &Ctx, dry_run: bool, older_than: Duration) -> anyhow::Result<S
     let aws = ctx.aws()?;
     let now = Timestamp::now();
     let backoff = Backoff::default();
-    let n = ctx.config.expire_concurrency;
     let mut rep = Sweep {
         now: now.to_string(),
         installation: aws.installation.clone(),
@@ -131,165 +130,234 @@ pub fn sweep(ctx: &Ctx, dry_run: bool, older_than: Duration) -> anyhow::Result<S
     // What AWS holds that aws-jit owns.
     let mut owned: Vec<Owned> = Vec::new();
     for g in aws.grantors() {
-        owned.extend(aws.block_on(g.list_owned(&backoff, n))?);
+        owned.extend(aws.block_on(g.list_owned(&backoff, ctx.config.expire_concurrency))?);
     }
-    // What the store tracks: every grant in the expiry index.
-    let mut live: HashMap<String, Request> = HashMap::new();
+    let live = live_grants(ctx)?;
+    let pass = Pass {
+        ctx,
+        aws,
+        now,
+        older_than,
+        live: &live,
+    };
+    let doomed = pass.judge_owned(&owned, &mut rep);
+    if !dry_run {
+        pass.remove_orphans(&backoff, doomed, &mut rep);
+        pass.expire_overdue(&mut rep);
+    }
+    pass.check_drift(&owned, dry_run, &mut rep)?;
+    Ok(rep)
+}
+
+/// What the store tracks: every grant in the expiry index whose record verifies. A record
+/// that fails its seal (JIT_STATE_KEY) keeps nothing alive: a forged "active" record must
+/// not shield an orphan.
+fn live_grants(ctx: &Ctx) -> anyhow::Result<HashMap<String, Request>> {
+    let mut live = HashMap::new();
     let mut offset = 0;
     loop {
         let page = ctx.store.due(crate::time::LAST, offset, 500)?;
         offset += page.len();
         for id in &page {
-            // A record that fails its seal (JIT_STATE_KEY) keeps nothing alive: a forged
-            // "active" record must not shield an orphan.
             if let Ok(Some(r)) = ctx.store.get(id) {
-                if !matches!(ctx.integrity(&r), crate::store::seal::Integrity::Failed(_)) {
+                if verifies(ctx, &r) {
                     live.insert(id.clone(), r);
                 }
             }
         }
         if page.len() < 500 {
-            break;
+            return Ok(live);
         }
     }
+}
 
-    let mut doomed = Vec::new();
-    for o in &owned {
-        let Some(id) = o.request_id.clone() else {
-            rep.orphans.push(orphan(
-                o,
-                None,
-                "report",
-                "under /jit/ but without aws-jit's tags: not made by aws-jit, left alone".into(),
-            ));
-            continue;
-        };
-        match o.whose(&aws.installation) {
-            Whose::Ours => {}
-            Whose::Foreign(other) => {
+fn verifies(ctx: &Ctx, r: &Request) -> bool {
+    !matches!(ctx.integrity(r), crate::store::seal::Integrity::Failed(_))
+}
+
+/// An orphan to remove: the object, its request id, the request's record and why.
+type Doomed<'o> = (&'o Owned, String, Option<Request>, String);
+
+/// One run's fixed inputs.
+struct Pass<'a> {
+    ctx: &'a Ctx,
+    aws: &'a crate::aws::Aws,
+    now: Timestamp,
+    older_than: Duration,
+    live: &'a HashMap<String, Request>,
+}
+
+impl Pass<'_> {
+    /// Sorts what AWS holds: reported, left alone, overdue, or to be removed (returned).
+    fn judge_owned<'o>(&self, owned: &'o [Owned], rep: &mut Sweep) -> Vec<Doomed<'o>> {
+        let mut doomed = Vec::new();
+        for o in owned {
+            let Some(id) = o.request_id.clone() else {
                 rep.orphans.push(orphan(
                     o,
                     None,
-                    "foreign",
+                    "report",
+                    "under /jit/ but without aws-jit's tags: not made by aws-jit, left alone"
+                        .into(),
+                ));
+                continue;
+            };
+            if let Some(entry) = self.not_ours(o) {
+                rep.orphans.push(entry);
+                continue;
+            }
+            let record = match self.live.get(&id) {
+                Some(r) => Some(r.clone()),
+                None => self
+                    .ctx
+                    .store
+                    .get(&id)
+                    .ok()
+                    .flatten()
+                    .filter(|r| verifies(self.ctx, r)),
+            };
+            if record.as_ref().is_some_and(removal::covered)
+                || record.as_ref().is_some_and(|r| r.state == State::Removing)
+            {
+                let overdue = record.as_ref().and_then(|r| r.expires_at).is_some_and(|e| {
+                    e.plus(self.older_than) <= self.now && !self.live.contains_key(&id)
+                });
+                if overdue && !rep.overdue.contains(&id) {
+                    rep.overdue.push(id.clone());
+                }
+                continue;
+            }
+            let state = record.as_ref().map(|r| r.state);
+            let why = match state {
+                Some(s) => format!("its request is {s}"),
+                None => "its request is unknown to the store".to_string(),
+            };
+            if o.created
+                .is_some_and(|c| c.plus(self.older_than) > self.now)
+            {
+                rep.orphans.push(orphan(
+                    o,
+                    state,
+                    "wait",
                     format!(
-                        "made by another installation (aws-jit:installation `{}`, this one is `{}`): left alone",
-                        crate::text::safe(&other),
-                        aws.installation
+                        "{why}, but it is younger than --older-than (an attach may be in flight)"
                     ),
                 ));
                 continue;
             }
-            Whose::Untagged | Whose::NotJit => {
-                rep.orphans.push(orphan(
-                    o,
-                    None,
-                    "untagged",
-                    "aws-jit's request tag but no aws-jit:installation tag (made before installations \
-                     were tagged, or by hand; perhaps another installation's): left alone, remove it \
-                     by hand once no installation tracks it"
-                        .into(),
-                ));
-                continue;
-            }
-        }
-        let record =
-            match live.get(&id) {
-                Some(r) => Some(r.clone()),
-                None => ctx.store.get(&id).ok().flatten().filter(|r| {
-                    !matches!(ctx.integrity(r), crate::store::seal::Integrity::Failed(_))
-                }),
-            };
-        if record.as_ref().is_some_and(removal::covered)
-            || record.as_ref().is_some_and(|r| r.state == State::Removing)
-        {
-            let overdue = record
-                .as_ref()
-                .and_then(|r| r.expires_at)
-                .is_some_and(|e| e.plus(older_than) <= now && !live.contains_key(&id));
-            if overdue && !rep.overdue.contains(&id) {
-                rep.overdue.push(id.clone());
-            }
-            continue;
-        }
-        let state = record.as_ref().map(|r| r.state);
-        let why = match state {
-            Some(s) => format!("its request is {s}"),
-            None => "its request is unknown to the store".to_string(),
-        };
-        if o.created.is_some_and(|c| c.plus(older_than) > now) {
-            rep.orphans.push(orphan(
-                o,
-                state,
-                "wait",
-                format!("{why}, but it is younger than --older-than (an attach may be in flight)"),
-            ));
-            continue;
-        }
-        rep.orphans.push(orphan(o, state, "remove", why.clone()));
-        if !dry_run {
+            rep.orphans.push(orphan(o, state, "remove", why.clone()));
             doomed.push((o, id, record, why));
         }
+        doomed
     }
 
-    // Removed a few at a time, under one throttling pause; each recorded afterwards.
-    let outcomes = std::cell::RefCell::new(Vec::new());
-    aws.block_on(concurrent::for_each(
-        doomed,
-        n,
-        || true,
-        |(o, id, record, why)| {
-            let outcomes = &outcomes;
-            let backoff = &backoff;
-            async move {
-                let removed = match aws.grantor_for(o.kind) {
-                    Ok(g) => patiently(backoff, || g.remove_owned(o))
-                        .await
-                        .map_err(anyhow::Error::from),
-                    Err(e) => Err(e.into()),
-                };
-                outcomes.borrow_mut().push((o, id, record, why, removed));
-            }
-        },
-    ));
-    for (o, id, record, why, removed) in outcomes.into_inner() {
-        match removed {
-            Ok(done) => {
-                if done.kept.is_empty() {
-                    rep.removed.push(o.arn.clone());
-                } else if let Some(entry) = rep.orphans.iter_mut().find(|e| e.arn == o.arn) {
-                    // Still in AWS: never listed as removed.
-                    entry.action = "kept";
-                }
-                rep.kept.extend(done.kept.iter().cloned());
-                let reason = if done.kept.is_empty() {
-                    format!("removed {} ({why})", o.arn)
-                } else {
-                    format!(
-                        "removed what aws-jit made of {} ({why}); left in place: {}",
-                        o.arn,
-                        done.kept.join("; ")
-                    )
-                };
-                if let Err(e) = audit(ctx, &id, record.as_ref(), o, &reason, now) {
-                    crate::output::warn(format!(
-                        "recording the removal of {} in the audit log failed: {e:#}",
-                        o.arn
-                    ));
-                }
-            }
-            Err(e) => rep.failed.push(FailedObject {
-                arn: o.arn.clone(),
-                request_id: Some(id.clone()),
-                error: format!("{e:#}"),
-            }),
+    /// The report entry for an object another installation (or nobody known) made.
+    fn not_ours(&self, o: &Owned) -> Option<Orphan> {
+        match o.whose(&self.aws.installation) {
+            Whose::Ours => None,
+            Whose::Foreign(other) => Some(orphan(
+                o,
+                None,
+                "foreign",
+                format!(
+                    "made by another installation (aws-jit:installation `{}`, this one is `{}`): left alone",
+                    crate::text::safe(&other),
+                    self.aws.installation
+                ),
+            )),
+            Whose::Untagged | Whose::NotJit => Some(orphan(
+                o,
+                None,
+                "untagged",
+                "aws-jit's request tag but no aws-jit:installation tag (made before installations \
+                 were tagged, or by hand; perhaps another installation's): left alone, remove it \
+                 by hand once no installation tracks it"
+                    .into(),
+            )),
         }
     }
 
-    // Overdue grants go through expire's own removal (claimed, removed, recorded).
-    if !dry_run && !rep.overdue.is_empty() {
+    /// Removed a few at a time, under one throttling pause; each recorded afterwards.
+    fn remove_orphans(&self, backoff: &Backoff, doomed: Vec<Doomed<'_>>, rep: &mut Sweep) {
+        let aws = self.aws;
+        let outcomes = std::cell::RefCell::new(Vec::new());
+        aws.block_on(concurrent::for_each(
+            doomed,
+            self.ctx.config.expire_concurrency,
+            || true,
+            |(o, id, record, why)| {
+                let outcomes = &outcomes;
+                async move {
+                    let removed = match aws.grantor_for(o.kind) {
+                        Ok(g) => patiently(backoff, || g.remove_owned(o))
+                            .await
+                            .map_err(anyhow::Error::from),
+                        Err(e) => Err(e.into()),
+                    };
+                    outcomes.borrow_mut().push((o, id, record, why, removed));
+                }
+            },
+        ));
+        for (o, id, record, why, removed) in outcomes.into_inner() {
+            match removed {
+                Ok(done) => self.removed(o, &id, record.as_ref(), &why, &done.kept, rep),
+                Err(e) => rep.failed.push(FailedObject {
+                    arn: o.arn.clone(),
+                    request_id: Some(id.clone()),
+                    error: format!("{e:#}"),
+                }),
+            }
+        }
+    }
+
+    /// Records one orphan's removal (what was left in place is never listed as removed).
+    fn removed(
+        &self,
+        o: &Owned,
+        id: &str,
+        record: Option<&Request>,
+        why: &str,
+        kept: &[String],
+        rep: &mut Sweep,
+    ) {
+        if kept.is_empty() {
+            rep.removed.push(o.arn.clone());
+        } else if let Some(entry) = rep.orphans.iter_mut().find(|e| e.arn == o.arn) {
+            entry.action = "kept";
+        }
+        rep.kept.extend(kept.iter().cloned());
+        let reason = if kept.is_empty() {
+            format!("removed {} ({why})", o.arn)
+        } else {
+            format!(
+                "removed what aws-jit made of {} ({why}); left in place: {}",
+                o.arn,
+                kept.join("; ")
+            )
+        };
+        if let Err(e) = audit(self.ctx, id, record, o, &reason, self.now) {
+            crate::output::warn(format!(
+                "recording the removal of {} in the audit log failed: {e:#}",
+                o.arn
+            ));
+        }
+    }
+
+    /// Overdue grants go through expire's own removal (claimed, removed, recorded).
+    fn expire_overdue(&self, rep: &mut Sweep) {
+        if rep.overdue.is_empty() {
+            return;
+        }
         let mut expired = super::expire::Sweep::default();
-        let horizon = std::time::Instant::now() + ctx.config.lease;
-        super::expire::remove_due(ctx, aws, rep.overdue.clone(), now, horizon, &mut expired);
+        let horizon = std::time::Instant::now() + self.ctx.config.lease;
+        super::expire::remove_due(
+            self.ctx,
+            self.aws,
+            rep.overdue.clone(),
+            self.now,
+            horizon,
+            &mut expired,
+        );
         rep.failed
             .extend(expired.failed.into_iter().map(|f| FailedObject {
                 arn: String::new(),
@@ -298,76 +366,81 @@ pub fn sweep(ctx: &Ctx, dry_run: bool, older_than: Duration) -> anyhow::Result<S
             }));
     }
 
-    let mut active: Vec<&Request> = live.values().filter(|r| r.state == State::Active).collect();
-    active.sort_by(|a, b| a.id.cmp(&b.id));
-    for r in active {
-        let found = match drift_of(aws, r, &owned) {
-            Ok(d) => d,
-            Err(e) => {
-                rep.failed.push(FailedObject {
-                    arn: String::new(),
-                    request_id: Some(r.id.clone()),
-                    error: format!("checking drift: {e:#}"),
+    /// Drift of active grants: recorded; a changed document revokes the grant.
+    fn check_drift(&self, owned: &[Owned], dry_run: bool, rep: &mut Sweep) -> anyhow::Result<()> {
+        let mut active: Vec<&Request> = self
+            .live
+            .values()
+            .filter(|r| r.state == State::Active)
+            .collect();
+        active.sort_by(|a, b| a.id.cmp(&b.id));
+        for r in active {
+            let found = match drift_of(self.aws, r, owned) {
+                Ok(d) => d,
+                Err(e) => {
+                    rep.failed.push(failed(r, format!("checking drift: {e:#}")));
+                    continue;
+                }
+            };
+            let changed = found.iter().any(|d| d.kind == DriftKind::DocumentChanged);
+            for d in &found {
+                rep.drift.push(DriftItem {
+                    request_id: r.id.clone(),
+                    kind: d.kind,
+                    detail: d.detail.clone(),
+                    action: if changed { "revoke" } else { "reported" },
                 });
+            }
+            if dry_run || (found == r.drift && !changed) {
                 continue;
             }
-        };
-        let changed = found.iter().any(|d| d.kind == DriftKind::DocumentChanged);
-        for d in &found {
-            rep.drift.push(DriftItem {
-                request_id: r.id.clone(),
-                kind: d.kind,
-                detail: d.detail.clone(),
-                action: if changed { "revoke" } else { "reported" },
-            });
-        }
-        if dry_run || (found == r.drift && !changed) {
-            continue;
-        }
-        // Acted on only when it verifies (JIT_STATE_KEY), read afresh.
-        let fresh = match ctx.load(&r.id) {
-            Ok(f) if f.version == r.version => f,
-            Ok(_) => continue,
-            Err(e) => {
-                rep.failed.push(FailedObject {
-                    arn: String::new(),
-                    request_id: Some(r.id.clone()),
-                    error: format!("{e:#}"),
-                });
-                continue;
-            }
-        };
-        let recorded = match holder::claim(
-            ctx,
-            request::drift_found(&fresh, found, Timestamp::now()).map_err(rule)?,
-        ) {
-            Ok(Some(rec)) => rec,
-            // Changed meanwhile (expired, revoked): the next run looks again.
-            Ok(None) => continue,
-            Err(e) => {
-                rep.failed.push(FailedObject {
-                    arn: String::new(),
-                    request_id: Some(r.id.clone()),
-                    error: format!("recording drift: {e:#}"),
-                });
-                continue;
-            }
-        };
-        if changed {
-            if let Err(e) = revoke_for_drift(ctx, &recorded) {
-                rep.failed.push(FailedObject {
-                    arn: recorded
-                        .grant
-                        .as_ref()
-                        .and_then(|g| g.policy_arn.clone())
-                        .unwrap_or_default(),
-                    request_id: Some(recorded.id.clone()),
-                    error: format!("revoking after drift: {e:#}"),
-                });
+            // Acted on only when it verifies (JIT_STATE_KEY), read afresh.
+            let fresh = match self.ctx.load(&r.id) {
+                Ok(f) if f.version == r.version => f,
+                Ok(_) => continue,
+                Err(e) => {
+                    rep.failed.push(failed(r, format!("{e:#}")));
+                    continue;
+                }
+            };
+            let recorded = match holder::claim(
+                self.ctx,
+                request::drift_found(&fresh, found, Timestamp::now()).map_err(rule)?,
+            ) {
+                Ok(Some(rec)) => rec,
+                // Changed meanwhile (expired, revoked): the next run looks again.
+                Ok(None) => continue,
+                Err(e) => {
+                    rep.failed
+                        .push(failed(r, format!("recording drift: {e:#}")));
+                    continue;
+                }
+            };
+            if changed {
+                if let Err(e) = revoke_for_drift(self.ctx, &recorded) {
+                    rep.failed.push(FailedObject {
+                        arn: recorded
+                            .grant
+                            .as_ref()
+                            .and_then(|g| g.policy_arn.clone())
+                            .unwrap_or_default(),
+                        request_id: Some(recorded.id.clone()),
+                        error: format!("revoking after drift: {e:#}"),
+                    });
+                }
             }
         }
+        Ok(())
     }
-    Ok(rep)
+}
+
+/// A grant-level failure (no one object to name).
+fn failed(r: &Request, error: String) -> FailedObject {
+    FailedObject {
+        arn: String::new(),
+        request_id: Some(r.id.clone()),
+        error,
+    }
 }
 
 fn orphan(o: &Owned, state: Option<State>, action: &'static str, reason: String) -> Orphan {
