@@ -6,6 +6,7 @@
 //! atomic step. Everything the state machine decides goes through it.
 
 pub mod local;
+mod private;
 pub mod redis;
 pub mod seal;
 
@@ -38,15 +39,19 @@ pub enum StoreError {
         #[source]
         source: BoxError,
     },
+    /// The embedded store's file or directory is not private to this user (others could
+    /// rewrite it); `fix` says what to run.
+    #[error("{what}; refusing to use it: {fix}")]
+    Unsafe { what: String, fix: String },
 }
 
 impl StoreError {
     pub fn exit_code(&self) -> crate::error::ExitCode {
         match self {
             StoreError::Conflict => crate::error::ExitCode::WrongState,
-            StoreError::Unreachable { .. } | StoreError::Corrupt { .. } => {
-                crate::error::ExitCode::Backend
-            }
+            StoreError::Unreachable { .. }
+            | StoreError::Corrupt { .. }
+            | StoreError::Unsafe { .. } => crate::error::ExitCode::Backend,
         }
     }
 
