@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS holders (key TEXT NOT NULL, id TEXT NOT NULL, PRIMARY
 CREATE TABLE IF NOT EXISTS locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS unreviewed (id TEXT PRIMARY KEY, since INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS unreviewed_since ON unreviewed(since);
+CREATE TABLE IF NOT EXISTS origins (key TEXT PRIMARY KEY, by TEXT NOT NULL);
 ";
 
 pub struct LocalStore {
@@ -400,7 +401,7 @@ impl Store for LocalStore {
             .execute(
                 "INSERT INTO locks (name, owner, until) VALUES (?1, ?2, ?3)
                  ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, until = excluded.until
-                 WHERE locks.until < ?4",
+                 WHERE locks.until < ?4 OR locks.owner = excluded.owner",
                 params![name, owner, now + ttl_secs.max(1) as i64, now],
             )
             .map_err(io)?;
@@ -414,6 +415,29 @@ impl Store for LocalStore {
                 params![name, owner],
             )
             .map_err(io)?;
+        Ok(())
+    }
+
+    fn origin(&self, key: &str) -> StoreResult<Option<String>> {
+        self.db
+            .query_row("SELECT by FROM origins WHERE key = ?1", params![key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(io)
+    }
+
+    fn set_origin(&self, key: &str, by: Option<&str>) -> StoreResult<()> {
+        match by {
+            Some(by) => self.db.execute(
+                "INSERT INTO origins (key, by) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET by = excluded.by",
+                params![key, by],
+            ),
+            None => self
+                .db
+                .execute("DELETE FROM origins WHERE key = ?1", params![key]),
+        }
+        .map_err(io)?;
         Ok(())
     }
 
