@@ -404,6 +404,10 @@ impl SsoGrantor {
             d.assignment = Some(crate::grant::OpStatus::succeeded());
             return Ok(());
         }
+        // Revoked (or taken over) meanwhile: stop before the assignment grants anything.
+        if let Err(e) = env.progress.check() {
+            return Err(AttachFailure::after(e.into(), Some(grant_of(d))));
+        }
         let fresh = env
             .holders
             .origin(key)
