@@ -153,8 +153,30 @@ pub struct Holder {
 
 /// Where a grantor asks, right before and after removing a shared object, which other
 /// grants still hold it (last one out). Read afresh on every call.
+///
+/// Also where it keeps, per assignment, the durable answer to "did aws-jit create it?"
+/// (`origin`) and the lock under which that is decided, so that concurrent attaches and
+/// removals of one assignment take turns. The defaults keep nothing and always lock (a
+/// grant that shares nothing, a test).
 pub trait Holders {
+    /// Grants that rely on aws-jit's assignment: attaching or active, and recorded that it
+    /// was not standing access. A grant still undecided is none of them.
     fn holders(&self) -> Result<Vec<Holder>, HoldersError>;
+    /// The request recorded as having created the assignment `key`, if aws-jit did.
+    fn origin(&self, _key: &str) -> Result<Option<String>, HoldersError> {
+        Ok(None)
+    }
+    fn set_origin(&self, _key: &str, _by: Option<&str>) -> Result<(), HoldersError> {
+        Ok(())
+    }
+    /// Take (or renew) the lock on the assignment `key` for `lease()`; false: busy.
+    fn lock(&self, _key: &str) -> Result<bool, HoldersError> {
+        Ok(true)
+    }
+    fn unlock(&self, _key: &str) {}
+    fn lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(60)
+    }
 }
 
 /// The holders could not be read; removal stops and is retried.

@@ -454,3 +454,34 @@ fn a_policy_with_extra_versions_is_still_deleted() {
     assert_eq!(proxy.count("DeletePolicy"), 2);
     assert!(!iam.policy_exists(&arn));
 }
+
+/// Second review, finding 6 (optional): a revocation recorded while an attach is still
+/// making its policy stops that attach before the policy is attached to anyone (before:
+/// it attached it anyway, then removed it again).
+#[test]
+fn a_revocation_recorded_before_the_policy_is_attached_stops_the_attach() {
+    let proxy = FaultProxy::aws(0);
+    let iam = AccountIam::new(&proxy);
+    let user = iam.create_user();
+    let j = jit_via(Backend::Redis, &proxy);
+    let id = approved(&j, &user);
+    proxy.rule(json!({"op": "CreatePolicy", "times": 1, "action": "delay", "delay_ms": 2500}));
+    let attach = spawn(&j, &["attach", &id]);
+    proxy.wait_for("CreatePolicy");
+    j.run(&["revoke", &id, "--by", APPROVER, "--reason", "incident"])
+        .ok();
+    let out = finish(attach).ok();
+    assert!(
+        out.stdout.contains("revoked while it was being attached"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(j.state(&id), "revoked");
+    assert_eq!(
+        proxy.count("AttachUserPolicy"),
+        0,
+        "the revoked grant's policy was attached to {user}"
+    );
+    assert!(iam.user_policies(&user).is_empty());
+    assert!(iam.jit_policies().is_empty());
+}

@@ -8,6 +8,7 @@ mod fault_support;
 
 use common::*;
 use fault_support::{AccountIam, AccountSso, FaultProxy};
+use serde_json::json;
 
 const ACCOUNT: &str = "111122223333";
 
@@ -131,4 +132,161 @@ fn an_attachment_aws_jit_did_not_make_survives() {
     let v = r.json();
     assert!(v["kept"].to_string().contains(&other), "{v:#}");
     assert_eq!(iam.user_policies(&other), vec![arn]);
+}
+
+/// Second review, finding 2: two grants of the same person attach an existing permission
+/// set at once while the administrator's own assignment is there. Before: each counted
+/// the other (attaching, nothing decided or created yet) as the aws-jit grant that made
+/// the assignment, both recorded `assignment_existed: false`, and the last one out
+/// deleted the standing access. Now they decide in turn, under the assignment's lock.
+#[test]
+fn concurrent_attaches_of_an_existing_permission_set_keep_standing_access() {
+    let proxy = FaultProxy::aws(0);
+    let sso = AccountSso::new(&proxy);
+    let (user, user_id) = sso.create_user(&format!("{}@example.com", unique("std")));
+    let (ps_name, ps_arn) = sso.create_permission_set();
+    sso.assign(ACCOUNT, &ps_arn, &user_id);
+    let j = jit_via(Backend::Redis, &proxy);
+    let ids = [
+        request_ps(&j, &user, &ps_name),
+        request_ps(&j, &user, &ps_name),
+    ];
+
+    // The first attach's standing check is slow; the second attach runs meanwhile.
+    proxy.rule(
+        json!({"op": "ListAccountAssignments", "times": 1, "action": "delay", "delay_ms": 4000}),
+    );
+    let first = j.cmd(&["attach", &ids[0]]).spawn().expect("attach");
+    proxy.wait_for("ListAccountAssignments");
+    j.run(&["attach", &ids[1]]).ok();
+    let out = first.wait_with_output().expect("attach");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for id in &ids {
+        let details = j.record(id)["request"]["grant"]["details"].clone();
+        assert_eq!(details["assignment_existed"], true, "{id}: {details}");
+    }
+
+    j.run(&["expire", "--at", FAR_FUTURE]).ok();
+    for id in &ids {
+        assert_eq!(j.state(id), "expired");
+    }
+    assert_eq!(
+        sso.assigned_users(ACCOUNT, &ps_arn),
+        vec![user_id],
+        "the standing assignment of {ps_name} to {user} was deleted by expire"
+    );
+}
+
+/// The crash variant: an attach killed -9 in the middle of its check (its claim live, its
+/// decision never recorded, the assignment's lock still its own) must not make the next
+/// grant take the standing assignment for aws-jit's. Before: the next grant counted the
+/// undecided one and deleted the standing access at expiry.
+#[test]
+fn an_attach_killed_before_deciding_leaves_standing_access_standing() {
+    let proxy = FaultProxy::aws(0);
+    let sso = AccountSso::new(&proxy);
+    let (user, user_id) = sso.create_user(&format!("{}@example.com", unique("kill")));
+    let (ps_name, ps_arn) = sso.create_permission_set();
+    sso.assign(ACCOUNT, &ps_arn, &user_id);
+    let mut j = jit_via(Backend::Redis, &proxy);
+    j.set("JIT_LEASE", "2s");
+    let dead = request_ps(&j, &user, &ps_name);
+    let next = request_ps(&j, &user, &ps_name);
+
+    proxy.rule(
+        json!({"op": "ListAccountAssignments", "times": 1, "action": "delay", "delay_ms": 30000}),
+    );
+    let mut victim = j.cmd(&["attach", &dead]).spawn().expect("attach");
+    proxy.wait_for("ListAccountAssignments");
+    victim.kill().expect("kill -9");
+    let _ = victim.wait();
+    assert_eq!(
+        j.state(&dead),
+        "attaching",
+        "killed while it held the claim"
+    );
+    assert!(
+        j.record(&dead)["request"]["grant"].is_null(),
+        "nothing decided"
+    );
+
+    // While the dead one's claim may still be live, the next grant attaches (it waits
+    // for the dead one's lock on the assignment to lapse, then decides by itself).
+    j.run(&["attach", &next]).ok();
+    let details = j.record(&next)["request"]["grant"]["details"].clone();
+    assert_eq!(details["assignment_existed"], true, "{details}");
+
+    // The dead attach is taken over, then everything expires.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    j.run(&["expire"]).ok();
+    j.run(&["expire", "--at", FAR_FUTURE]).ok();
+    assert_eq!(j.state(&next), "expired");
+    assert_ne!(j.state(&dead), "attaching");
+    assert_eq!(
+        sso.assigned_users(ACCOUNT, &ps_arn),
+        vec![user_id],
+        "the standing assignment was deleted after an attach died mid-check"
+    );
+}
+
+/// The other side of the invariant: when aws-jit made the assignment, concurrent grants
+/// share it (exactly one creates it, both rely on it), the first one out keeps it for the
+/// other, and the last one out removes it.
+#[test]
+fn concurrent_attaches_share_the_assignment_aws_jit_made_and_the_last_removes_it() {
+    let proxy = FaultProxy::aws(0);
+    let sso = AccountSso::new(&proxy);
+    let (user, user_id) = sso.create_user(&format!("{}@example.com", unique("own")));
+    let (ps_name, ps_arn) = sso.create_permission_set();
+    let j = jit_via(Backend::Local, &proxy);
+    let ids = [
+        request_ps(&j, &user, &ps_name),
+        request_ps(&j, &user, &ps_name),
+    ];
+    proxy.rule(
+        json!({"op": "ListAccountAssignments", "times": 1, "action": "delay", "delay_ms": 3000}),
+    );
+    let first = j.cmd(&["attach", &ids[0]]).spawn().expect("attach");
+    proxy.wait_for("ListAccountAssignments");
+    j.run(&["attach", &ids[1]]).ok();
+    let out = first.wait_with_output().expect("attach");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for id in &ids {
+        let details = j.record(id)["request"]["grant"]["details"].clone();
+        assert_eq!(details["assignment_existed"], false, "{id}: {details}");
+    }
+    assert_eq!(proxy.count("CreateAccountAssignment"), 1, "created once");
+    assert_eq!(sso.assigned_users(ACCOUNT, &ps_arn), vec![user_id.clone()]);
+
+    j.run(&["revoke", &ids[0], "--by", REQUESTER, "--reason", "done"])
+        .ok();
+    assert_eq!(
+        sso.assigned_users(ACCOUNT, &ps_arn),
+        vec![user_id.clone()],
+        "the other grant still needs it"
+    );
+    j.run(&["expire", "--at", FAR_FUTURE]).ok();
+    assert_eq!(j.state(&ids[1]), "expired");
+    assert!(
+        sso.assigned_users(ACCOUNT, &ps_arn).is_empty(),
+        "aws-jit's assignment outlived its last grant"
+    );
+
+    // The administrator then assigns it by hand: a later grant finds it standing (the
+    // last removal forgot that aws-jit had made the earlier one) and leaves it.
+    sso.assign(ACCOUNT, &ps_arn, &user_id);
+    let later = request_ps(&j, &user, &ps_name);
+    j.run(&["attach", &later]).ok();
+    let details = j.record(&later)["request"]["grant"]["details"].clone();
+    assert_eq!(details["assignment_existed"], true, "{details}");
+    j.run(&["expire", "--at", FAR_FUTURE]).ok();
+    assert_eq!(sso.assigned_users(ACCOUNT, &ps_arn), vec![user_id]);
 }

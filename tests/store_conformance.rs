@@ -261,6 +261,61 @@ fn locks_are_exclusive_until_released() {
     }
 }
 
+/// The owner renews its own lock (an assignment's lock is renewed while its holder
+/// works); nobody else takes it meanwhile.
+#[test]
+fn the_owner_renews_its_lock() {
+    for (name, s, open, _d) in stores() {
+        let other = open();
+        assert!(s.try_lock("assignment|k", "a", 1).expect("lock"), "{name}");
+        std::thread::sleep(Duration::from_millis(600));
+        assert!(s.try_lock("assignment|k", "a", 2).expect("renew"), "{name}");
+        std::thread::sleep(Duration::from_millis(1100));
+        assert!(
+            !other.try_lock("assignment|k", "b", 30).expect("lock"),
+            "{name}: taken although renewed"
+        );
+        s.unlock("assignment|k", "a").expect("unlock");
+        assert!(
+            other.try_lock("assignment|k", "b", 30).expect("lock"),
+            "{name}"
+        );
+    }
+}
+
+/// Who made a shared assignment: written, read from another connection, replaced,
+/// forgotten; keys are independent.
+#[test]
+fn origins_are_kept_per_assignment_until_forgotten() {
+    for (name, s, open, _d) in stores() {
+        let other = open();
+        let key = "sso|ins|111122223333|arn:ps|user-1";
+        assert_eq!(s.origin(key).expect("origin"), None, "{name}");
+        s.set_origin(key, Some("jit-a")).expect("set");
+        assert_eq!(
+            other.origin(key).expect("origin").as_deref(),
+            Some("jit-a"),
+            "{name}"
+        );
+        assert_eq!(
+            other
+                .origin("sso|ins|111122223333|arn:ps|user-2")
+                .expect("origin"),
+            None
+        );
+        other.set_origin(key, Some("jit-b")).expect("replace");
+        assert_eq!(
+            s.origin(key).expect("origin").as_deref(),
+            Some("jit-b"),
+            "{name}"
+        );
+        s.set_origin(key, None).expect("forget");
+        s.set_origin(key, None)
+            .expect("forgetting twice is harmless");
+        assert_eq!(other.origin(key).expect("origin"), None, "{name}");
+    }
+}
+
 #[test]
 fn holders_track_active_grants_on_a_shared_object() {
     for (name, s, _, _d) in stores() {

@@ -172,3 +172,112 @@ fn embedded_store_is_private_and_refuses_files_not_its_own() {
     drop(db);
     LocalStore::open(&older).expect("an earlier aws-jit store is adopted");
 }
+
+/// Second review, finding 6: a store file or directory others can write (or a symlink, or
+/// a file someone else owns) is refused, naming what to run; one others can only read is
+/// made private. Before: all of these were used as they were, without a word.
+#[test]
+fn embedded_store_refuses_files_and_directories_others_can_write() {
+    use std::os::unix::fs::MetadataExt;
+    let chmod = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod")
+    };
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("metadata").permissions().mode() & 0o7777;
+    let refused = |p: &std::path::Path, want: &str| {
+        let err = match LocalStore::open(p) {
+            Ok(_) => panic!("{} was accepted ({want})", p.display()),
+            Err(e) => e,
+        };
+        let text = format!("{err:#}");
+        assert!(text.contains(want), "{text}");
+        let typed = err
+            .downcast_ref::<aws_jit::store::StoreError>()
+            .expect("a store error");
+        assert_eq!(
+            typed.exit_code(),
+            aws_jit::error::ExitCode::Backend,
+            "{text}"
+        );
+    };
+    let fresh = || {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("aws-jit.sqlite3");
+        LocalStore::open(&path).expect("create");
+        (dir, path)
+    };
+
+    // A file anyone can write.
+    let (_d, path) = fresh();
+    chmod(&path, 0o666);
+    refused(&path, &format!("run `chmod 600 {}`", path.display()));
+    assert_eq!(mode(&path), 0o666, "left as it was, for its owner to check");
+    // A group-writable one too.
+    chmod(&path, 0o620);
+    refused(&path, "writable by others (mode 620)");
+
+    // A file others can only read is ours: made private, then used.
+    chmod(&path, 0o644);
+    LocalStore::open(&path).expect("a readable store of our own is made private");
+    assert_eq!(mode(&path), 0o600);
+
+    // A directory anyone can write, sticky or not.
+    let (d, path) = fresh();
+    for m in [0o777, 0o1777, 0o770] {
+        chmod(d.path(), m);
+        refused(&path, &format!("run `chmod 700 {}`", d.path().display()));
+    }
+    chmod(d.path(), 0o755);
+    LocalStore::open(&path).expect("a directory others can read is fine");
+
+    // A symlink to a store elsewhere (someone else's, or one they can swap).
+    let (d, path) = fresh();
+    let (_elsewhere, target) = fresh();
+    std::fs::remove_file(&path).expect("rm");
+    std::os::unix::fs::symlink(&target, &path).expect("symlink");
+    refused(&path, "symbolic link");
+    // A dangling one is not followed to create a file where it points.
+    let dangling = d.path().join("dangling.sqlite3");
+    std::os::unix::fs::symlink(d.path().join("nowhere"), &dangling).expect("symlink");
+    refused(&dangling, "symbolic link");
+    assert!(!d.path().join("nowhere").exists());
+
+    // A journal file beside the store that others can write.
+    let (_d, path) = fresh();
+    let wal = path.with_file_name("aws-jit.sqlite3-wal");
+    std::fs::write(&wal, b"").expect("wal");
+    chmod(&wal, 0o666);
+    refused(&path, "sqlite3-wal");
+
+    // Owned by another user (testable as root only: chown needs it).
+    if std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0) {
+        let (d, path) = fresh();
+        std::os::unix::fs::chown(&path, Some(65534), None).expect("chown file");
+        refused(&path, "owned by uid 65534");
+        std::os::unix::fs::chown(&path, Some(0), None).expect("chown back");
+        std::os::unix::fs::chown(d.path(), Some(65534), None).expect("chown dir");
+        refused(&path, "the directory is owned by uid 65534");
+    } else {
+        eprintln!("skipped the other-owner cases: not running as root");
+    }
+}
+
+/// The reviewer's test through the binary: `expire` on a store others can write stops
+/// with exit 6 and says what to fix, instead of acting on it.
+#[test]
+fn the_embedded_store_refuses_or_fixes_a_store_others_can_write() {
+    use common::{Backend, Jit};
+    let j = Jit::new(Backend::Local);
+    j.run(&["status"]).ok();
+    let dir = j.state_dir();
+    let file = dir.join("aws-jit.sqlite3");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let r = j.run(&["expire"]).code(6);
+    assert!(r.stderr.contains("chmod 700"), "{}", r.stderr);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let r = j.run(&["expire"]).code(6);
+    assert!(r.stderr.contains("chmod 600"), "{}", r.stderr);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    j.run(&["expire"]).ok();
+}

@@ -18,9 +18,10 @@ Typical flow:
   aws-jit attach  jit-xxxxxxxxxxxx
   aws-jit expire                       # from cron, every minute
 
-State lives in Redis when BACKEND_URL is set, else in an embedded file store.
+State lives in Redis when BACKEND_URL is set, else in an embedded file store in
+JIT_STATE_DIR, which must be private to you: one others can write is refused.
 Exit codes: 0 ok, 2 usage/validation, 3 not found, 4 wrong state, 5 not authorised,
-6 backend (Redis, AWS, webhook) unreachable.";
+6 backend (Redis, AWS, webhook) unreachable or a store refused.";
 
 #[derive(Debug, Parser)]
 #[command(

@@ -64,11 +64,7 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Outcome {
     let result = match aws.grantor(&claimed.target) {
         Err(e) => Err(AttachFailure::before(e)),
         Ok(grantor) => {
-            let holders = LiveHolders {
-                store: ctx.store.as_ref(),
-                request: &claimed,
-                sealer: ctx.sealer.as_ref(),
-            };
+            let holders = LiveHolders::new(ctx, &claimed);
             let env = AttachEnv {
                 holders: &holders,
                 progress: &held,

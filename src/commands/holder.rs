@@ -217,6 +217,15 @@ impl Progress for Held<'_> {
 
     fn check(&self) -> Result<(), ProgressError> {
         match self.reread(2) {
+            // Revoked meanwhile (recorded by `revoke` or seen by the heartbeat): stop before
+            // granting anything; the attach then removes what it made.
+            Ok(Some(r)) if r.claimed_by(&self.ctx.owner) && r.revoke_pending() => {
+                let id = r.id.clone();
+                *self.latest.borrow_mut() = r;
+                Err(ProgressError(format!(
+                    "{id} was revoked while attaching; stopped before granting access"
+                )))
+            }
             Ok(Some(r)) if r.claimed_by(&self.ctx.owner) => {
                 let newer = r.version > self.latest.borrow().version;
                 if newer {

@@ -11,15 +11,43 @@ use crate::grant::{Grant, Holder, Holders, HoldersError};
 use crate::request::{self, Request, State, Target};
 use crate::store::{holder_key, Store};
 
-/// The other aws-jit grants (attaching or active) on the shared object `request` uses,
-/// read afresh on every call. Grants that found the assignment there as standing access
-/// are left out: they never remove it, so to a newcomer it is standing access too.
+/// The other aws-jit grants (attaching or active) on the shared object `request` uses that
+/// recorded relying on aws-jit's assignment, read afresh on every call. Grants that found
+/// it there as standing access are left out (they never remove it), and so are grants
+/// that have not decided yet: they decide under the assignment's lock, after any removal
+/// holding it, and a crashed one must never make its assignment look like aws-jit's.
 pub struct LiveHolders<'a> {
     pub store: &'a dyn Store,
     pub request: &'a Request,
     /// With JIT_STATE_KEY: a holder whose record fails verification keeps nothing alive
     /// (a forged "active" holder must not shield an assignment from removal).
     pub sealer: Option<&'a crate::store::seal::Sealer>,
+    /// Owner and lease of the assignment lock (the process's claim owner, JIT_LEASE).
+    pub owner: &'a str,
+    pub lease: std::time::Duration,
+}
+
+impl<'a> LiveHolders<'a> {
+    pub fn new(ctx: &'a Ctx, request: &'a Request) -> Self {
+        LiveHolders {
+            store: ctx.store.as_ref(),
+            request,
+            sealer: ctx.sealer.as_ref(),
+            owner: &ctx.owner,
+            lease: ctx.config.lease,
+        }
+    }
+}
+
+impl LiveHolders<'_> {
+    /// Per grant, not per process: two removals in one `expire` run take turns too.
+    fn lock_owner(&self) -> String {
+        format!("{}/{}", self.owner, self.request.id)
+    }
+}
+
+fn lock_name(key: &str) -> String {
+    format!("assignment|{key}")
 }
 
 impl Holders for LiveHolders<'_> {
@@ -47,30 +75,60 @@ impl Holders for LiveHolders<'_> {
             let Target::Sso { user, .. } = &other.target else {
                 continue;
             };
-            let recorded = other.grant.as_ref().and_then(Grant::sso);
-            if recorded.is_some_and(|d| d.assignment_existed) {
+            // Decided: attach records the permission set's ARN with its decision.
+            let relies = other
+                .grant
+                .as_ref()
+                .and_then(Grant::sso)
+                .filter(|d| !d.permission_set_arn.is_empty() && !d.assignment_existed);
+            let Some(recorded) = relies else {
                 continue;
-            }
+            };
             out.push(Holder {
                 request_id: id,
-                user_id: recorded
-                    .map(|d| d.user_id.clone())
-                    .filter(|s| !s.is_empty()),
+                user_id: Some(recorded.user_id.clone()).filter(|s| !s.is_empty()),
                 user: user.clone(),
             });
         }
         Ok(out)
+    }
+
+    fn origin(&self, key: &str) -> Result<Option<String>, HoldersError> {
+        self.store
+            .origin(key)
+            .map_err(|e| HoldersError(Box::new(e)))
+    }
+
+    fn set_origin(&self, key: &str, by: Option<&str>) -> Result<(), HoldersError> {
+        self.store
+            .set_origin(key, by)
+            .map_err(|e| HoldersError(Box::new(e)))
+    }
+
+    fn lock(&self, key: &str) -> Result<bool, HoldersError> {
+        self.store
+            .try_lock(
+                &lock_name(key),
+                &self.lock_owner(),
+                self.lease.as_secs().max(1),
+            )
+            .map_err(|e| HoldersError(Box::new(e)))
+    }
+
+    fn unlock(&self, key: &str) {
+        // A lock left behind lapses after its lease.
+        let _ = self.store.unlock(&lock_name(key), &self.lock_owner());
+    }
+
+    fn lease(&self) -> std::time::Duration {
+        self.lease
     }
 }
 
 /// Remove what `r` holds in AWS (shared objects stay while another grant of the same
 /// person needs them; what aws-jit did not create stays, named in the answer).
 pub fn remove_from_aws(ctx: &Ctx, r: &Request) -> Result<aws::Removed> {
-    let holders = LiveHolders {
-        store: ctx.store.as_ref(),
-        request: r,
-        sealer: ctx.sealer.as_ref(),
-    };
+    let holders = LiveHolders::new(ctx, r);
     Ok(ctx.aws()?.remove(r, &holders)?)
 }
 
@@ -100,11 +158,7 @@ pub async fn finish_async(
     let outcome: Result<aws::Removed, Outcome> = match aws.grantor(&r.target) {
         Err(e) => Err(Outcome::Failed(chain(&e))),
         Ok(grantor) => {
-            let holders = LiveHolders {
-                store: ctx.store.as_ref(),
-                request: &r,
-                sealer: ctx.sealer.as_ref(),
-            };
+            let holders = LiveHolders::new(ctx, &r);
             held.working(async {
                 loop {
                     backoff.wait().await;

@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS holders (key TEXT NOT NULL, id TEXT NOT NULL, PRIMARY
 CREATE TABLE IF NOT EXISTS locks (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS unreviewed (id TEXT PRIMARY KEY, since INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS unreviewed_since ON unreviewed(since);
+CREATE TABLE IF NOT EXISTS origins (key TEXT PRIMARY KEY, by TEXT NOT NULL);
 ";
 
 pub struct LocalStore {
@@ -61,7 +62,8 @@ fn refuse(path: &Path, why: impl std::fmt::Display) -> StoreError {
 
 impl LocalStore {
     /// Open the store at `path`, creating it (0600, in a 0700 directory) when missing. A
-    /// file that is empty, not SQLite, or another program's database is refused, naming it.
+    /// file that is empty, not SQLite, or another program's database is refused, naming it;
+    /// so is a file or directory others can write, or a symlink (see `private.rs`).
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         use anyhow::Context;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -71,8 +73,11 @@ impl LocalStore {
                     dir.display()
                 )
             })?;
+            super::private::check_dir(dir)?;
         }
-        match std::fs::metadata(path) {
+        // Before anything is read: a store others can write is refused, never used.
+        super::private::check_files(path)?;
+        match std::fs::symlink_metadata(path) {
             Ok(m) if m.len() == 0 => {
                 return Err(
                     refuse(path, "it is an empty file (0 bytes), not an aws-jit store").into(),
@@ -87,7 +92,9 @@ impl LocalStore {
         }
         let db = Connection::open_with_flags(
             path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+                | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | rusqlite::OpenFlags::SQLITE_OPEN_NOFOLLOW,
         )
         .with_context(|| format!("opening the embedded store {}", path.display()))?;
         let named =
@@ -150,7 +157,12 @@ fn private_dir(dir: &Path) -> std::io::Result<()> {
 fn check_header(path: &Path) -> Result<(), StoreError> {
     use std::io::Read;
     let mut head = [0u8; 16];
-    let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head));
+    use std::os::unix::fs::OpenOptionsExt;
+    let read = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .and_then(|mut f| f.read_exact(&mut head));
     match read {
         Ok(()) if &head == SQLITE_HEADER => Ok(()),
         Ok(()) => Err(refuse(path, "it is not an SQLite database")),
@@ -389,7 +401,7 @@ impl Store for LocalStore {
             .execute(
                 "INSERT INTO locks (name, owner, until) VALUES (?1, ?2, ?3)
                  ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, until = excluded.until
-                 WHERE locks.until < ?4",
+                 WHERE locks.until < ?4 OR locks.owner = excluded.owner",
                 params![name, owner, now + ttl_secs.max(1) as i64, now],
             )
             .map_err(io)?;
@@ -403,6 +415,29 @@ impl Store for LocalStore {
                 params![name, owner],
             )
             .map_err(io)?;
+        Ok(())
+    }
+
+    fn origin(&self, key: &str) -> StoreResult<Option<String>> {
+        self.db
+            .query_row("SELECT by FROM origins WHERE key = ?1", params![key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(io)
+    }
+
+    fn set_origin(&self, key: &str, by: Option<&str>) -> StoreResult<()> {
+        match by {
+            Some(by) => self.db.execute(
+                "INSERT INTO origins (key, by) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET by = excluded.by",
+                params![key, by],
+            ),
+            None => self
+                .db
+                .execute("DELETE FROM origins WHERE key = ?1", params![key]),
+        }
+        .map_err(io)?;
         Ok(())
     }
 

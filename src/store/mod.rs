@@ -6,6 +6,7 @@
 //! atomic step. Everything the state machine decides goes through it.
 
 pub mod local;
+mod private;
 pub mod redis;
 pub mod seal;
 
@@ -38,15 +39,19 @@ pub enum StoreError {
         #[source]
         source: BoxError,
     },
+    /// The embedded store's file or directory is not private to this user (others could
+    /// rewrite it); `fix` says what to run.
+    #[error("{what}; refusing to use it: {fix}")]
+    Unsafe { what: String, fix: String },
 }
 
 impl StoreError {
     pub fn exit_code(&self) -> crate::error::ExitCode {
         match self {
             StoreError::Conflict => crate::error::ExitCode::WrongState,
-            StoreError::Unreachable { .. } | StoreError::Corrupt { .. } => {
-                crate::error::ExitCode::Backend
-            }
+            StoreError::Unreachable { .. }
+            | StoreError::Corrupt { .. }
+            | StoreError::Unsafe { .. } => crate::error::ExitCode::Backend,
         }
     }
 
@@ -97,12 +102,18 @@ pub trait Store {
     fn audit(&self, id: &str) -> StoreResult<Vec<AuditEntry>>;
     fn outbox(&self, limit: usize) -> StoreResult<Vec<OutboxItem>>;
     fn outbox_ack(&self, handle: &str) -> StoreResult<()>;
-    /// A named advisory lock with expiry; true when acquired.
+    /// A named advisory lock with expiry; true when acquired. The owner calling again
+    /// renews it (a holder keeps a lock alive while it works).
     fn try_lock(&self, name: &str, owner: &str, ttl_secs: u64) -> StoreResult<bool>;
     fn unlock(&self, name: &str, owner: &str) -> StoreResult<()>;
     /// Requests that currently hold the shared object `key` (see [`holder_key`]), so
     /// removal never cuts access another grant still needs.
     fn holders(&self, key: &str) -> StoreResult<Vec<String>>;
+    /// The request whose grant created the shared assignment `key` (see
+    /// `aws::sso::origin`), while aws-jit's assignment may exist; none for standing access.
+    fn origin(&self, key: &str) -> StoreResult<Option<String>>;
+    /// Record (`Some`) or forget (`None`) that aws-jit created the assignment `key`.
+    fn set_origin(&self, key: &str, by: Option<&str>) -> StoreResult<()>;
     /// How many grants the expiry index tracks (everything that may exist in AWS).
     fn tracked(&self) -> StoreResult<u64>;
     /// Append an audit entry that changes no record (reconcile acting on AWS objects, which

@@ -4,7 +4,8 @@
 //! Layout: `{p}:req:<id>` hash (v, state, json) · `{p}:audit:<id>` stream per request ·
 //! `{p}:audit` global stream · `{p}:expiry` / `{p}:pending` / `{p}:all` /
 //! `{p}:unreviewed` sorted sets ·
-//! `{p}:outbox` list of event bodies · `{p}:holders:<key>` sets · `{p}:lock:<name>`.
+//! `{p}:outbox` list of event bodies · `{p}:holders:<key>` sets · `{p}:lock:<name>` ·
+//! `{p}:origin:<key>` strings.
 
 use std::cell::RefCell;
 use std::time::Duration;
@@ -48,6 +49,14 @@ return 1
 const UNLOCK: &str = r#"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+"#;
+
+/// Take the lock when free, or renew it for its owner.
+const LOCK: &str = r#"
+local cur = redis.call('GET', KEYS[1])
+if cur and cur ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
 "#;
 
 pub struct RedisStore {
@@ -334,15 +343,13 @@ impl Store for RedisStore {
     }
 
     fn try_lock(&self, name: &str, owner: &str, ttl_secs: u64) -> StoreResult<bool> {
-        let set: Option<String> = redis::cmd("SET")
-            .arg(self.key(&format!("lock:{name}")))
+        let took: i64 = Script::new(LOCK)
+            .key(self.key(&format!("lock:{name}")))
             .arg(owner)
-            .arg("NX")
-            .arg("EX")
             .arg(ttl_secs.max(1))
-            .query(&mut *self.conn.borrow_mut())
+            .invoke(&mut *self.conn.borrow_mut())
             .map_err(unreachable)?;
-        Ok(set.is_some())
+        Ok(took == 1)
     }
 
     fn unlock(&self, name: &str, owner: &str) -> StoreResult<()> {
@@ -352,6 +359,23 @@ impl Store for RedisStore {
             .invoke(&mut *self.conn.borrow_mut())
             .map_err(unreachable)?;
         Ok(())
+    }
+
+    fn origin(&self, key: &str) -> StoreResult<Option<String>> {
+        self.conn
+            .borrow_mut()
+            .get(self.key(&format!("origin:{key}")))
+            .map_err(unreachable)
+    }
+
+    fn set_origin(&self, key: &str, by: Option<&str>) -> StoreResult<()> {
+        let k = self.key(&format!("origin:{key}"));
+        let mut conn = self.conn.borrow_mut();
+        match by {
+            Some(by) => conn.set::<_, _, ()>(k, by),
+            None => conn.del::<_, ()>(k),
+        }
+        .map_err(unreachable)
     }
 
     fn holders(&self, key: &str) -> StoreResult<Vec<String>> {

@@ -16,6 +16,7 @@ mod contents;
 mod lookup;
 mod naming;
 mod ops;
+mod origin;
 mod owned;
 
 use std::time::Duration;
@@ -212,26 +213,17 @@ impl Grantor for SsoGrantor {
                 };
                 d.permission_set_arn = arn;
                 d.permission_set_name = name;
-                match decided {
-                    // An earlier attempt decided (and recorded) whether the assignment
-                    // was standing access; its own creation must not change that.
-                    Some(rd) => d.assignment_existed = rd.assignment_existed,
-                    None => {
-                        d.assignment_existed = self.standing(&d, env).await.map_err(before)?;
-                        // Recorded before anything is created, so a later attempt (or a
-                        // removal) knows what was there before.
-                        env.progress
-                            .record(&grant_of(&d))
-                            .map_err(|e| before(e.into()))?;
-                    }
-                }
-                if let Err(e) = self.ensure_assignment(&mut d).await {
-                    return Err(if certain(&e) {
-                        before(e)
-                    } else {
-                        AttachFailure::after(e, Some(grant_of(&d)))
-                    });
-                }
+                let earlier = decided.map(|rd| rd.assignment_existed);
+                let key = origin::assignment_key(&d);
+                // Decided, recorded and created under the assignment's lock: concurrent
+                // attaches and removals of it take turns (see `origin.rs`).
+                origin::locked(
+                    env.holders,
+                    &key,
+                    self.assign_existing(r, &mut d, earlier, env, &key),
+                )
+                .await
+                .map_err(before)??;
             }
             None => {
                 let created_now = self
@@ -280,31 +272,11 @@ impl Grantor for SsoGrantor {
                 d.permission_set_name, d.user_name, d.account_id
             )));
         }
-        if self
-            .needed_by(&d, holders.holders()?)
+        let key = origin::assignment_key(&d);
+        origin::locked(holders, &key, self.remove_shared(&d, holders, &key))
             .await
-            .map_err(retry_later)?
-        {
-            // Another grant of the same person needs the assignment: it stays (and is
-            // restored if a previous removal's deletion raced with that grant's attach).
-            let mut keep = d.clone();
-            self.ensure_assignment(&mut keep)
-                .await
-                .map_err(retry_later)?;
-            return Ok(Removed::all());
-        }
-        self.delete_assignment(&d).await.map_err(retry_later)?;
-        if self
-            .needed_by(&d, holders.holders()?)
-            .await
-            .map_err(retry_later)?
-        {
-            let mut keep = d.clone();
-            self.ensure_assignment(&mut keep)
-                .await
-                .map_err(retry_later)?;
-        }
-        Ok(Removed::all())
+            .and_then(|done| done)
+            .map_err(retry_later)
     }
 
     async fn list_owned(
@@ -424,14 +396,119 @@ impl SsoGrantor {
         }
     }
 
-    /// Whether the user holds the permission set in the account already as standing
-    /// access: assigned, and by no other aws-jit grant of the same person (`holders`
-    /// leaves out grants that found it standing themselves, so those count as standing).
-    async fn standing(&self, d: &SsoDetails, env: &AttachEnv<'_>) -> Result<bool, GrantError> {
+    /// The assignment of an existing permission set, under its lock: decide whether it is
+    /// standing access (recorded before anything is created), then create it when it is
+    /// aws-jit's to make, recording that aws-jit made it.
+    async fn assign_existing(
+        &self,
+        r: &Request,
+        d: &mut SsoDetails,
+        earlier: Option<bool>,
+        env: &AttachEnv<'_>,
+        key: &str,
+    ) -> Result<(), AttachFailure> {
+        let before = AttachFailure::before;
+        d.assignment_existed = match earlier {
+            // This grant may have created it: never turned into standing access, which
+            // nothing would ever remove.
+            Some(false) => false,
+            // Decided now; or again when an earlier attempt found standing access, which
+            // may be gone since (then this grant makes its own).
+            _ => self.standing(d, env.holders, key).await.map_err(before)?,
+        };
+        if earlier != Some(d.assignment_existed) {
+            // Recorded before anything is created, so a later attempt, a removal and the
+            // other grants of this assignment know what was there before.
+            env.progress
+                .record(&grant_of(d))
+                .map_err(|e| before(e.into()))?;
+        }
+        if d.assignment_existed {
+            // Seen under the lock just now; nothing to make.
+            d.assignment = Some(crate::grant::OpStatus::succeeded());
+            return Ok(());
+        }
+        // Revoked (or taken over) meanwhile: stop before the assignment grants anything.
+        if let Err(e) = env.progress.check() {
+            return Err(AttachFailure::after(e.into(), Some(grant_of(d))));
+        }
+        let fresh = env
+            .holders
+            .origin(key)
+            .map_err(|e| before(e.into()))?
+            .is_none();
+        if fresh {
+            env.holders
+                .set_origin(key, Some(&r.id))
+                .map_err(|e| before(e.into()))?;
+        }
+        if let Err(e) = self.ensure_assignment(d).await {
+            if !certain(&e) {
+                return Err(AttachFailure::after(e, Some(grant_of(d))));
+            }
+            // Nothing was made: an origin this attempt wrote, and nobody else relies on,
+            // goes again, so it never vouches for an assignment someone makes later.
+            let alone = match env.holders.holders() {
+                Ok(others) => matches!(self.needed_by(d, others).await, Ok(false)),
+                Err(_) => false,
+            };
+            if fresh && alone {
+                let _ = env.holders.set_origin(key, None);
+            }
+            return Err(before(e));
+        }
+        Ok(())
+    }
+
+    /// Whether the user holds the permission set in the account as standing access:
+    /// assigned, and recorded as made by no aws-jit grant. Grants recorded by an aws-jit
+    /// before origins existed are still recognised by their decision (`holders`).
+    async fn standing(
+        &self,
+        d: &SsoDetails,
+        holders: &dyn Holders,
+        key: &str,
+    ) -> Result<bool, GrantError> {
+        if holders.origin(key)?.is_some() {
+            return Ok(false);
+        }
         if !self.assignment_exists(d).await? {
             return Ok(false);
         }
-        Ok(!self.needed_by(d, env.holders.holders()?).await?)
+        Ok(!self.needed_by(d, holders.holders()?).await?)
+    }
+
+    /// Remove aws-jit's assignment of an existing permission set, under its lock, unless
+    /// another grant of the same person relies on it (last one out).
+    async fn remove_shared(
+        &self,
+        d: &SsoDetails,
+        holders: &dyn Holders,
+        key: &str,
+    ) -> Result<Removed, GrantError> {
+        if let Some(other) = self.needing(d, holders.holders()?).await? {
+            // It stays (and is restored if an earlier removal's deletion raced with that
+            // grant's attach, before assignments had locks).
+            let mut keep = d.clone();
+            self.ensure_assignment(&mut keep).await?;
+            if holders.origin(key)?.is_none() {
+                holders.set_origin(key, Some(&other))?;
+            }
+            return Ok(Removed::all());
+        }
+        // The origin goes first: a removal stopped halfway leaves an assignment that looks
+        // standing (kept by a newcomer, deleted by this removal's retry), never an origin
+        // that would make a standing assignment made later look like aws-jit's.
+        holders.set_origin(key, None)?;
+        self.delete_assignment(d).await?;
+        // Asked again after the deletion: a grant that decided meanwhile (a lock lapsed)
+        // gets its assignment back.
+        if let Some(other) = self.needing(d, holders.holders()?).await? {
+            let mut keep = d.clone();
+            self.ensure_assignment(&mut keep).await?;
+            holders.set_origin(key, Some(&other))?;
+        }
+        Ok(Removed::all())
     }
 
     async fn provision_and_assign(
@@ -465,8 +542,17 @@ impl SsoGrantor {
     /// name in one request and by email in another is recognised as one person, and a
     /// different person never keeps someone else's assignment alive.
     async fn needed_by(&self, d: &SsoDetails, holders: Vec<Holder>) -> Result<bool, GrantError> {
+        Ok(self.needing(d, holders).await?.is_some())
+    }
+
+    /// The first of `holders` that is the same person as `d` (see `needed_by`).
+    async fn needing(
+        &self,
+        d: &SsoDetails,
+        holders: Vec<Holder>,
+    ) -> Result<Option<String>, GrantError> {
         if d.user_id.is_empty() {
-            return Ok(false);
+            return Ok(None);
         }
         for h in holders {
             let id = match h.user_id {
@@ -478,10 +564,10 @@ impl SsoGrantor {
                 },
             };
             if id == d.user_id {
-                return Ok(true);
+                return Ok(Some(h.request_id));
             }
         }
-        Ok(false)
+        Ok(None)
     }
 
     /// The recorded details, or (when attach failed or crashed before recording them)
