@@ -290,3 +290,70 @@ fn concurrent_attaches_share_the_assignment_aws_jit_made_and_the_last_removes_it
     j.run(&["expire", "--at", FAR_FUTURE]).ok();
     assert_eq!(sso.assigned_users(ACCOUNT, &ps_arn), vec![user_id]);
 }
+
+/// With JIT_STATE_KEY, an assignment's origin ("made by aws-jit request X") is sealed. The
+/// attack: someone who can write to Redis plants an origin on a colleague's standing
+/// assignment, so that the next grant takes it for aws-jit's and its expiry deletes it.
+/// The planted origin does not verify: the grant records the assignment as standing and
+/// expiry keeps it. A genuine origin (aws-jit made the assignment) still verifies: that
+/// assignment goes at expiry.
+#[test]
+fn a_forged_origin_does_not_make_standing_access_removable() {
+    let proxy = FaultProxy::aws(0);
+    let sso = AccountSso::new(&proxy);
+    let (colleague, colleague_id) = sso.create_user(&format!("{}@example.com", unique("c")));
+    let (ps_name, ps) = sso.create_permission_set();
+    sso.assign(ACCOUNT, &ps, &colleague_id);
+    let mut j = jit_via(Backend::Redis, &proxy);
+    j.set("JIT_STATE_KEY", "0123456789abcdef0123456789abcdef");
+
+    let mut redis = redis::Client::open(redis_url())
+        .expect("client")
+        .get_connection()
+        .expect("connection");
+    let origin_key = |user_id: &str| {
+        format!(
+            "{{{}}}:origin:sso|{}|{ACCOUNT}|{ps}|{user_id}",
+            j.prefix, sso.instance_arn
+        )
+    };
+    for forged in ["jit-forged", "jit-forged 00", "jit-forged deadbeef"] {
+        let _: () = redis::cmd("SET")
+            .arg(origin_key(&colleague_id))
+            .arg(forged)
+            .query(&mut redis)
+            .expect("SET");
+        let id = request_ps(&j, &colleague, &ps_name);
+        j.run(&["attach", &id]).ok();
+        let details = j.record(&id)["request"]["grant"]["details"].clone();
+        assert_eq!(
+            details["assignment_existed"], true,
+            "a forged origin `{forged}` made standing access look like aws-jit's: {details}"
+        );
+        j.run(&["expire", "--at", FAR_FUTURE]).ok();
+        assert_eq!(j.state(&id), "expired");
+        assert_eq!(
+            sso.assigned_users(ACCOUNT, &ps),
+            vec![colleague_id.clone()],
+            "the colleague's standing access was deleted on a forged origin `{forged}`"
+        );
+    }
+
+    // aws-jit's own assignment: its sealed origin verifies, and expiry removes it.
+    let (dev, dev_id) = sso.create_user(&format!("{}@example.com", unique("d")));
+    let own = request_ps(&j, &dev, &ps_name);
+    j.run(&["attach", &own]).ok();
+    let stored: Option<String> = redis::cmd("GET")
+        .arg(origin_key(&dev_id))
+        .query(&mut redis)
+        .expect("GET");
+    assert!(
+        stored
+            .as_deref()
+            .is_some_and(|s| s.starts_with(&format!("{own} "))),
+        "origin not sealed: {stored:?}"
+    );
+    assert_eq!(sso.assigned_users(ACCOUNT, &ps).len(), 2);
+    j.run(&["expire", "--at", FAR_FUTURE]).ok();
+    assert_eq!(sso.assigned_users(ACCOUNT, &ps), vec![colleague_id]);
+}

@@ -94,14 +94,33 @@ impl Holders for LiveHolders<'_> {
     }
 
     fn origin(&self, key: &str) -> Result<Option<String>, HoldersError> {
-        self.store
+        let stored = self
+            .store
             .origin(key)
-            .map_err(|e| HoldersError(Box::new(e)))
+            .map_err(|e| HoldersError(Box::new(e)))?;
+        let (Some(stored), Some(sealer)) = (stored.as_deref(), self.sealer) else {
+            return Ok(stored);
+        };
+        match sealer.open_origin(key, stored) {
+            Some(by) => Ok(Some(by.to_string())),
+            None => {
+                // Unverified: taken for no origin, so the assignment counts as standing
+                // access and is kept (never deleted on a forger's word).
+                crate::output::warn(format!(
+                    "ignored the origin recorded for assignment {key}: it failed verification"
+                ));
+                Ok(None)
+            }
+        }
     }
 
     fn set_origin(&self, key: &str, by: Option<&str>) -> Result<(), HoldersError> {
+        let sealed = match (by, self.sealer) {
+            (Some(by), Some(sealer)) => Some(sealer.seal_origin(key, by)),
+            (by, _) => by.map(str::to_string),
+        };
         self.store
-            .set_origin(key, by)
+            .set_origin(key, sealed.as_deref())
             .map_err(|e| HoldersError(Box::new(e)))
     }
 

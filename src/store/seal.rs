@@ -98,6 +98,23 @@ impl Sealer {
         Integrity::Verified
     }
 
+    /// The value to store as an assignment's origin: who made it, and a MAC binding that
+    /// to the assignment (so a forged origin cannot make standing access look like
+    /// aws-jit's, nor one assignment's origin be copied to another).
+    pub fn seal_origin(&self, key: &str, by: &str) -> String {
+        format!("{by} {}", self.origin_mac(key, by))
+    }
+
+    /// Who made the assignment, if the stored origin verifies.
+    pub fn open_origin<'v>(&self, key: &str, stored: &'v str) -> Option<&'v str> {
+        let (by, mac) = stored.rsplit_once(' ')?;
+        constant_eq(mac, &self.origin_mac(key, by)).then_some(by)
+    }
+
+    fn origin_mac(&self, key: &str, by: &str) -> String {
+        hmac_sha256_hex(&self.key, format!("origin\0{key}\0{by}").as_bytes())
+    }
+
     fn record_mac(&self, r: &Request) -> String {
         let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
         if let Value::Object(m) = &mut v {
