@@ -72,6 +72,12 @@ impl Holders for LiveHolders<'_> {
                     continue;
                 }
             }
+            // Only a grant that holds it (attaching or active) and is for this very
+            // assignment: an ended grant, or another's, put back into the unauthenticated
+            // holder index vouches for nothing.
+            if !crate::store::holds(&other) || holder_key(&other).as_deref() != Some(key.as_str()) {
+                continue;
+            }
             let Target::Sso { user, .. } = &other.target else {
                 continue;
             };

@@ -98,10 +98,37 @@ const STANDARD_VARS: [&str; 3] = ["Partition", "Region", "Account"];
 
 /// `arn:partition:service:region:account:rest` → (region, account, rest).
 fn segments(arn: &str) -> Option<(&str, &str, &str)> {
-    match arn.splitn(6, ':').collect::<Vec<_>>().as_slice() {
+    match fields(arn).as_slice() {
         [_, _, _, region, account, rest] => Some((region, account, rest)),
         _ => None,
     }
+}
+
+/// An ARN's six fields, split at `:` outside policy variables: in
+/// `arn:aws:iam::${aws:ResourceAccount}:role/x` the account is the variable.
+pub fn fields(arn: &str) -> Vec<&str> {
+    let mut out = Vec::with_capacity(6);
+    let mut start = 0;
+    let mut depth = 0usize;
+    let bytes = arn.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && out.len() < 5 {
+        match bytes[i] {
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth > 0 => depth -= 1,
+            b':' if depth == 0 => {
+                out.push(&arn[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&arn[start..]);
+    out
 }
 
 impl ArnTemplate {
@@ -358,7 +385,9 @@ fn shape_runs(parts: &[shape::Part], excluded: &[char]) -> Vec<Run> {
 /// Is this policy variable bound to the caller's own identity (one value per principal)
 /// rather than set by the caller? `${aws:username}`, `${aws:PrincipalTag/team}`, the web
 /// identity's subject. Anything else (`${aws:UserAgent}`, `${aws:RequestTag/x}`,
-/// `${sts:RoleSessionName}`, `${aws:SourceIdentity}`) the caller chooses.
+/// `${sts:RoleSessionName}`, `${aws:SourceIdentity}`) the caller chooses — and
+/// `${aws:ResourceAccount}`/`ResourceOrgID`, which are whatever resource is being accessed:
+/// in an account segment they are every account.
 fn principal_bound(variable: &str) -> bool {
     // `${aws:PrincipalTag/team, 'none'}`: a default value when the key is absent.
     let key = variable
@@ -378,9 +407,6 @@ fn principal_bound(variable: &str) -> bool {
         "aws:principalservicename",
         "aws:principalisawsservice",
         "aws:federatedprovider",
-        "aws:resourceaccount",
-        "aws:resourceorgid",
-        "aws:resourceorgpaths",
         "ec2:sourceinstancearn",
     ];
     if BOUND.contains(&key.as_str()) || key.starts_with("aws:principaltag/") {
@@ -680,7 +706,7 @@ pub fn check_syntax(resource: &str) -> Result<(), String> {
     if resource == "*" {
         return Ok(());
     }
-    let parts: Vec<&str> = resource.splitn(6, ':').collect();
+    let parts = fields(resource);
     if parts.len() < 6 || parts[0] != "arn" {
         return Err(format!(
             "`{resource}` is not an ARN: expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE or \"*\""

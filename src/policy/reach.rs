@@ -24,7 +24,7 @@ pub const WILDCARD_REACH_CODES: &[&str] = &[
 /// knows the shapes of names: `instance/i-*` is every instance). A pattern whose service
 /// is a wildcard reaches every resource of every service: `("resource", None)`.
 pub fn reaches_every(pattern: &str) -> Option<(String, Option<String>)> {
-    let parts: Vec<&str> = pattern.splitn(6, ':').collect();
+    let parts = super::arn::fields(pattern);
     if parts.len() < 6 || parts[0] != "arn" {
         return None;
     }

@@ -337,6 +337,10 @@ pub fn attach_failed(
             n.state = State::Approved;
             n.lease = None;
             n.last_error = Some(error.to_string());
+            // Nothing was made (else the grant stays attaching): what this attempt decided
+            // on the way (an assignment seen as aws-jit's to make) must not outlive it, or a
+            // retry would take standing access granted meanwhile for its own.
+            n.grant = None;
         },
     ))
 }

@@ -2,12 +2,17 @@
 //! only when an earlier attempt of the same request made it; anyone allowed to create
 //! permission sets can plant one with that name and a description naming the request. So
 //! it is adopted only when it is exactly what aws-jit makes: this installation's marker,
-//! no managed policies, no customer-managed references, no permissions boundary, and an
-//! inline policy that is the approved one (or none yet: attach puts it next).
+//! the session length and no relay state, no managed policies, no customer-managed
+//! references, no permissions boundary, an inline policy that is the approved one (or none
+//! yet: attach puts it next), and assigned to nobody but the request's user in the
+//! request's account (a planter who assigned it to themselves would share the grant).
 
-use super::naming::installation_in;
+use aws_sdk_ssoadmin::types::{PermissionSet, PrincipalType};
+
+use super::naming::{installation_in, session_duration};
 use super::SsoGrantor;
-use crate::aws::GrantError;
+use crate::aws::{classify, GrantError};
+use crate::grant::SsoDetails;
 use crate::request::{Request, Target};
 
 impl SsoGrantor {
@@ -15,21 +20,33 @@ impl SsoGrantor {
     /// adopted. Errors are AWS failures reading it (the answer is unknown).
     pub(super) async fn refusal(
         &self,
-        instance: &str,
         arn: &str,
-        description: Option<&str>,
+        ps: &PermissionSet,
         r: &Request,
+        d: &SsoDetails,
     ) -> Result<Option<String>, GrantError> {
-        if description.and_then(installation_in) != Some(self.installation.as_str()) {
+        if ps.description().and_then(installation_in) != Some(self.installation.as_str()) {
             return Ok(Some(format!(
                 "its description does not mark it as this installation's ({})",
                 self.installation
             )));
         }
+        let session = session_duration(r.ttl());
+        if ps.session_duration() != Some(session.as_str()) {
+            return Ok(Some(format!(
+                "its sessions last {}, not the {session} aws-jit sets for this grant",
+                crate::text::safe(ps.session_duration().unwrap_or("(unset)"))
+            )));
+        }
+        if ps.relay_state().is_some_and(|s| !s.is_empty()) {
+            return Ok(Some(
+                "it has a relay state, which aws-jit never sets".into(),
+            ));
+        }
         let Target::Sso { account_id, .. } = &r.target else {
             return Ok(Some("the request is not an Identity Center request".into()));
         };
-        let c = self.contents(instance, account_id, arn).await?;
+        let c = self.contents(&d.instance_arn, account_id, arn).await?;
         if !c.managed.is_empty() || !c.customer_managed.is_empty() {
             return Ok(Some(
                 "it attaches managed policies or customer-managed policy references, which aws-jit never adds"
@@ -42,11 +59,75 @@ impl SsoGrantor {
             ));
         }
         let approved = r.approved_sha256.as_deref().unwrap_or_default();
-        match c.inline.as_ref().map(crate::digest::policy_sha256) {
-            Some(have) if have != approved => Ok(Some(format!(
-                "its inline policy (hash {have}) is not the approved one ({approved})"
-            ))),
-            _ => Ok(None),
+        if let Some(have) = c.inline.as_ref().map(crate::digest::policy_sha256) {
+            if have != approved {
+                return Ok(Some(format!(
+                    "its inline policy (hash {have}) is not the approved one ({approved})"
+                )));
+            }
         }
+        Ok(self
+            .other_assignee(arn, account_id, d)
+            .await?
+            .map(|who| format!("it is already assigned to {who}")))
+    }
+
+    /// An assignment of the permission set to anyone but the request's user in the
+    /// request's account (any account it is provisioned to, users and groups).
+    async fn other_assignee(
+        &self,
+        arn: &str,
+        account_id: &str,
+        d: &SsoDetails,
+    ) -> Result<Option<String>, GrantError> {
+        let mut accounts: Vec<String> = self
+            .with_retry(|| {
+                self.admin
+                    .list_accounts_for_provisioned_permission_set()
+                    .instance_arn(&d.instance_arn)
+                    .permission_set_arn(arn)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+            })
+            .await
+            .map_err(|e| classify("ListAccountsForProvisionedPermissionSet", e))?;
+        if !accounts.iter().any(|a| a == account_id) {
+            accounts.push(account_id.to_string());
+        }
+        for account in &accounts {
+            let assignments = self
+                .with_retry(|| {
+                    self.admin
+                        .list_account_assignments()
+                        .instance_arn(&d.instance_arn)
+                        .account_id(account)
+                        .permission_set_arn(arn)
+                        .into_paginator()
+                        .items()
+                        .send()
+                        .try_collect()
+                })
+                .await
+                .map_err(|e| classify("ListAccountAssignments", e))?;
+            for a in &assignments {
+                let id = a.principal_id().unwrap_or_default();
+                let ours = account == account_id
+                    && a.principal_type() == Some(&PrincipalType::User)
+                    && !d.user_id.is_empty()
+                    && id == d.user_id;
+                if !ours {
+                    let kind = a.principal_type().map_or("principal", |t| t.as_str());
+                    return Ok(Some(format!(
+                        "{} {} in account {}",
+                        kind.to_lowercase(),
+                        crate::text::safe(id),
+                        crate::text::safe(account)
+                    )));
+                }
+            }
+        }
+        Ok(None)
     }
 }

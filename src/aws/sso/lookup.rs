@@ -3,6 +3,7 @@
 //! restart a listing with backoff.
 
 use aws_sdk_identitystore::types::{AlternateIdentifier, UniqueAttribute};
+use aws_sdk_ssoadmin::types::PermissionSet;
 
 use super::SsoGrantor;
 use crate::aws::{classify, is_code, GrantError};
@@ -177,13 +178,13 @@ impl SsoGrantor {
             .map(|(arn, _)| (arn, name.to_string())))
     }
 
-    /// (ARN, description) of the permission set named `name`. Identity Center has no
+    /// The ARN and description of the permission set named `name`. Identity Center has no
     /// lookup by name: list the instance's permission sets and describe each.
     pub(super) async fn find_permission_set_described(
         &self,
         instance_arn: &str,
         name: &str,
-    ) -> Result<Option<(String, Option<String>)>, GrantError> {
+    ) -> Result<Option<(String, PermissionSet)>, GrantError> {
         let arns = self
             .with_retry(|| {
                 self.admin
@@ -213,7 +214,7 @@ impl SsoGrantor {
                 Err(e) => return Err(classify("DescribePermissionSet", e)),
             };
             if let Some(ps) = p.permission_set().filter(|ps| ps.name() == Some(name)) {
-                return Ok(Some((arn.clone(), ps.description().map(str::to_string))));
+                return Ok(Some((arn.clone(), ps.clone())));
             }
         }
         Ok(None)

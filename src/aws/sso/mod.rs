@@ -361,9 +361,9 @@ impl SsoGrantor {
                     .await
                     .map_err(|e| AttachFailure::after(e, None))?;
                 match found {
-                    Some((arn, desc)) if owned_by(desc.as_deref(), &r.id) => {
+                    Some((arn, ps)) if owned_by(ps.description(), &r.id) => {
                         let refusal = self
-                            .refusal(&d.instance_arn, &arn, desc.as_deref(), r)
+                            .refusal(&arn, &ps, r, d)
                             .await
                             .map_err(|e| AttachFailure::after(e, None))?;
                         if let Some(why) = refusal {
@@ -604,7 +604,7 @@ impl SsoGrantor {
             .await?
         {
             // This installation's, or marked before installations were: never another's.
-            Some((arn, desc)) if owned_here(desc.as_deref(), &r.id, &self.installation, true) => {
+            Some((arn, ps)) if owned_here(ps.description(), &r.id, &self.installation, true) => {
                 (arn, name)
             }
             _ => return Ok(Removal::Nothing),
