@@ -1327,3 +1327,44 @@ fn findings_serialize_to_the_documented_schema() {
     let back: Finding = serde_json::from_value(v).expect("deserialize");
     assert_eq!(back, f[0]);
 }
+
+/// A Create action's own new resource: `ec2:CreateSnapshot` needs `snapshot/*` (the id of
+/// the snapshot to be made is not known in advance), which names no existing snapshot.
+/// Everything else on such a pattern — tagging, copying, another kind of resource, or a
+/// create that changes an existing resource — is still as broad as `"*"`.
+#[test]
+fn a_create_actions_new_resource_is_not_every_resource() {
+    let volume = "arn:aws:ec2:us-east-1:123456789012:volume/vol-0123456789abcdef0";
+    let snapshots = "arn:aws:ec2:us-east-1::snapshot/*";
+    let f = run(allow(
+        json!("ec2:CreateSnapshot"),
+        json!([volume, snapshots]),
+    ));
+    assert!(!f.iter().any(|x| x.severity == Severity::Security), "{f:?}");
+    let f = run(allow(
+        json!("rds:CreateDBSnapshot"),
+        json!([
+            "arn:aws:rds:us-east-1:123456789012:db:billing-db",
+            "arn:aws:rds:us-east-1:123456789012:snapshot:*"
+        ]),
+    ));
+    assert!(!f.iter().any(|x| x.severity == Severity::Security), "{f:?}");
+    for (action, resource) in [
+        ("ec2:CreateTags", snapshots),
+        ("ec2:CopySnapshot", snapshots),
+        (
+            "ec2:CreateSnapshot",
+            "arn:aws:ec2:us-east-1:123456789012:volume/*",
+        ),
+        (
+            "iam:CreatePolicyVersion",
+            "arn:aws:iam::123456789012:policy/*",
+        ),
+    ] {
+        let f = run(allow(json!(action), json!(resource)));
+        assert!(
+            f.iter().any(|x| x.severity == Severity::Security),
+            "{action} on {resource}: {f:?}"
+        );
+    }
+}

@@ -605,10 +605,13 @@ fn add_dependents(svc: &'static Service, grants: &mut Vec<Grant>, notes: &mut Ve
             {
                 continue;
             }
+            // Not the resource `g` is about to make (`snapshot/*` for CreateSnapshot): for
+            // any other action that pattern is every snapshot there is (tagging the new one
+            // needs a condition the generator does not write).
             let arns: Vec<(String, Source)> = g
                 .arns
                 .iter()
-                .filter(|(a, _)| svc.action_accepts(d, a))
+                .filter(|(a, src)| *src != Source::Created && svc.action_accepts(d, a))
                 .cloned()
                 .collect();
             if d.resources.is_empty() || !arns.is_empty() {

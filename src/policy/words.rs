@@ -112,6 +112,25 @@ impl ActionWords {
     }
 }
 
+/// Does the action make a new resource of exactly this type, and do nothing else to it
+/// (CreateSnapshot → snapshot, CreateBucket → bucket, CreateDBSnapshot → snapshot; not
+/// CreatePolicyVersion → policy, not CopySnapshot)? For such an action a pattern for every name of the type names the
+/// resource to be made, not the ones that exist.
+pub fn creates_new(action: &str, type_name: &str) -> bool {
+    let words = split_camel(action);
+    let Some((verb, objects)) = words.split_first() else {
+        return false;
+    };
+    let objects: Vec<String> = objects.iter().map(|w| singular(w)).collect();
+    let kind = type_words(type_name);
+    // RDS names its actions with a `DB` its types do not carry (CreateDBSnapshot → snapshot).
+    let undecorated = match objects.split_first() {
+        Some((first, rest)) if first == "db" => rest,
+        _ => &objects[..],
+    };
+    verb == "create" && !kind.is_empty() && (objects == kind || undecorated == kind)
+}
+
 /// What a group of everyday verbs asks for; decides what a bare kind of resource means
 /// ("read table T" reads its items, "delete table T" deletes the table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -251,6 +270,22 @@ pub fn of_service(svc: &super::catalog::Service) -> &'static ServiceWords {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn creates_new_only_for_the_made_type() {
+        assert!(creates_new("CreateSnapshot", "snapshot"));
+        assert!(creates_new("CreateDBSnapshot", "snapshot"));
+        assert!(creates_new("CreateBucket", "bucket"));
+        assert!(creates_new("CreateLogStream", "log-stream"));
+        // Existing resources touched, or another kind of thing made.
+        assert!(!creates_new("CreatePolicyVersion", "policy"));
+        assert!(!creates_new("CopySnapshot", "snapshot"));
+        assert!(!creates_new("CreateSnapshot", "volume"));
+        assert!(!creates_new("CreateTags", "snapshot"));
+        assert!(!creates_new("CreateAccessKey", "user"));
+        assert!(!creates_new("CreateServiceLinkedRole", "role"));
+        assert!(!creates_new("CreateDBInstance", "cluster"));
+    }
 
     #[test]
     fn splits_action_names() {

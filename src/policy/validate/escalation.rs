@@ -142,7 +142,10 @@ pub(super) fn across_statements(grants: &mut PolicyGrants, findings: &mut Vec<Fi
         patterns.dedup();
         let refs: Vec<&str> = patterns.iter().map(String::as_str).collect();
         let hit = a.resources.iter().find_map(|ar| {
-            let rt = svc.resources.get(ar.index)?;
+            let rt = svc
+                .resources
+                .get(ar.index)
+                .filter(|rt| !super::super::words::creates_new(&a.name, &rt.name))?;
             let key = (svc as *const Service, ar.index, patterns.clone());
             let every = *cache
                 .entry(key)

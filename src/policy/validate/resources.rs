@@ -7,6 +7,7 @@ use super::super::arn::{self, Reach};
 use super::super::catalog::Service;
 use super::super::document::{Effect, Statement};
 use super::super::findings::{codes, Finding};
+use super::super::words::creates_new;
 use super::actions::{Granted, Resolved};
 
 /// How far one granted action reaches in its statement.
@@ -128,7 +129,10 @@ fn fit_matrix(granted: &[Granted], concrete: &[&str]) -> Vec<Vec<Option<Fit>>> {
                         };
                         let key = (g.service as *const Service, ar.index, ri);
                         let reach = *cache.entry(key).or_insert_with(|| rt.template.reach(r));
-                        if let Some(reach) = reach {
+                        if let Some(mut reach) = reach {
+                            // `ec2:CreateSnapshot` on `snapshot/*`: every name the snapshot
+                            // to be made may get, not every snapshot there is.
+                            reach.every &= !creates_new(&g.action.name, &rt.name);
                             if best.is_none_or(|b| reach.every && !b.reach.every) {
                                 best = Some(Fit {
                                     reach,
@@ -162,7 +166,11 @@ fn together(
                 return None;
             }
             g.action.resources.iter().find_map(|ar| {
-                let rt = g.service.resources.get(ar.index)?;
+                let rt = g
+                    .service
+                    .resources
+                    .get(ar.index)
+                    .filter(|rt| !creates_new(&g.action.name, &rt.name))?;
                 let key = (g.service as *const Service, ar.index);
                 cache
                     .entry(key)
