@@ -163,20 +163,26 @@ pub fn short_of_approvers(
 }
 
 /// Whether the access would go to `requester` alone (break-glass is only for oneself).
-/// An Identity Center user is one person known by several names: one of them must be
-/// the requester's. An IAM principal is known by its name and by owner tags that may name
-/// several people: every one of them must be the requester. A bare name (an IAM user
-/// called `dev`) stands for the requester when it is their address's local part.
+/// This check lets something through, so it errs towards no: an address is matched
+/// exactly (ignoring case), never by its `+tag`-less mailbox. An Identity Center user is
+/// one person known by several names: one of its emails must be the requester's. An IAM
+/// principal is known by its name and by owner tags that may name several people: every
+/// one of them must be the requester; a bare name (an IAM user called `dev`) stands for
+/// the requester only when it is exactly their address's local part (`dev+prod` is not).
 pub fn only_for(requester: &str, target: &Target, b: &Beneficiary) -> bool {
+    let local = requester.trim().split_once('@').map(|(l, _)| l);
     let mine = |i: &String| {
         if i.contains('@') {
             same_person(i, requester)
         } else {
-            maybe_same_person(i, requester)
+            local.is_some_and(|l| !l.is_empty() && l.eq_ignore_ascii_case(i.trim()))
         }
     };
     match target {
-        Target::Sso { .. } => b.identities.iter().any(mine),
+        Target::Sso { .. } => b
+            .identities
+            .iter()
+            .any(|i| i.contains('@') && same_person(i, requester)),
         _ => !b.identities.is_empty() && b.identities.iter().all(mine),
     }
 }
@@ -239,5 +245,10 @@ mod tests {
         assert!(only_for(me, &sso, &b(&["u-123", "dev@example.com"])));
         assert!(!only_for(me, &sso, &b(&["u-123", "alice@example.com"])));
         assert!(!only_for(me, &user("x"), &b(&[])));
+        // A name that only shares the mailbox (`+tag`), or an Identity Center user known
+        // to the requester by a bare name alone: someone else.
+        assert!(!only_for(me, &user("dev+prod"), &b(&["dev+prod"])));
+        assert!(!only_for(me, &sso, &b(&["dev", "ops@example.com"])));
+        assert!(!only_for(me, &sso, &b(&["dev+admin"])));
     }
 }

@@ -389,13 +389,14 @@ fn shape_runs(parts: &[shape::Part], excluded: &[char]) -> Vec<Run> {
 /// `${aws:ResourceAccount}`/`ResourceOrgID`, which are whatever resource is being accessed:
 /// in an account segment they are every account.
 fn principal_bound(variable: &str) -> bool {
-    // `${aws:PrincipalTag/team, 'none'}`: a default value when the key is absent.
-    let key = variable
-        .split(',')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    // `${aws:PrincipalTag/team, 'none'}`: a default value when the key is absent (a role
+    // has no `aws:username`, so `${aws:username, '*'}` is `*` for every role session). A
+    // default that is a pattern makes the variable one.
+    let (key, default) = variable.split_once(',').unwrap_or((variable, ""));
+    if default.contains(['*', '?']) {
+        return false;
+    }
+    let key = key.trim().to_ascii_lowercase();
     const BOUND: &[&str] = &[
         "aws:username",
         "aws:userid",
