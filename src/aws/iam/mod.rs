@@ -34,7 +34,7 @@ pub struct IamGrantor {
 }
 
 pub use tags::same_principal;
-use tags::tag;
+use tags::{percent_decode, tag};
 
 impl IamGrantor {
     pub fn new(sdk: &aws_config::SdkConfig, installation: &str) -> Self {
@@ -596,27 +596,6 @@ pub(crate) async fn read_policy(
     let decoded = percent_decode(text);
     serde_json::from_str(&decoded)
         .map_err(|e| GrantError::backend(format!("policy {arn} is not JSON: {e}")))
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn not_found_is_empty(e: GrantError) -> Result<Vec<(String, String)>, GrantError> {

@@ -121,39 +121,21 @@ async fn document_sha256(g: &IamGrantor, arn: &str) -> Result<Option<String>, Gr
         return Ok(None);
     };
     // IAM returns the document URL-encoded (RFC 3986).
-    let text = percent_decode(doc);
+    let text = tags::percent_decode(doc);
     Ok(serde_json::from_str::<serde_json::Value>(&text)
         .ok()
         .map(|v| crate::digest::policy_sha256(&v)))
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn decodes_iam_documents() {
-        assert_eq!(super::percent_decode("%7B%22a%22%3A1%7D"), "{\"a\":1}");
-        assert_eq!(super::percent_decode("100%"), "100%");
-        assert_eq!(super::percent_decode("%zz"), "%zz");
+        assert_eq!(
+            super::tags::percent_decode("%7B%22a%22%3A1%7D"),
+            "{\"a\":1}"
+        );
+        assert_eq!(super::tags::percent_decode("100%"), "100%");
+        assert_eq!(super::tags::percent_decode("%zz"), "%zz");
     }
 }

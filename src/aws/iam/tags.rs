@@ -44,11 +44,21 @@ pub(super) fn encode(v: &str) -> String {
 
 /// A tag value as written by [`encode`], decoded. Anything that is not an escape stays.
 pub(super) fn decode(v: &str) -> String {
-    let bytes = v.as_bytes();
+    unescape(v, b':')
+}
+
+/// A policy document as IAM returns it (URL-encoded), decoded.
+pub(super) fn percent_decode(s: &str) -> String {
+    unescape(s, b'%')
+}
+
+/// `marker` followed by two hex digits is that byte; anything else stays as it is.
+fn unescape(s: &str, marker: u8) -> String {
+    let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b':' && i + 3 <= bytes.len() {
+        if bytes[i] == marker && i + 3 <= bytes.len() {
             if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
                 .ok()
                 .filter(|h| h.chars().all(|c| c.is_ascii_hexdigit()))

@@ -11,7 +11,7 @@ use aws_sdk_ssoadmin::types::{PermissionSet, PrincipalType};
 
 use super::naming::{installation_in, session_duration};
 use super::SsoGrantor;
-use crate::aws::{classify, GrantError};
+use crate::aws::GrantError;
 use crate::grant::SsoDetails;
 use crate::request::{Request, Target};
 
@@ -80,37 +80,12 @@ impl SsoGrantor {
         account_id: &str,
         d: &SsoDetails,
     ) -> Result<Option<String>, GrantError> {
-        let mut accounts: Vec<String> = self
-            .with_retry(|| {
-                self.admin
-                    .list_accounts_for_provisioned_permission_set()
-                    .instance_arn(&d.instance_arn)
-                    .permission_set_arn(arn)
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .try_collect()
-            })
-            .await
-            .map_err(|e| classify("ListAccountsForProvisionedPermissionSet", e))?;
+        let mut accounts = self.provisioned_accounts(&d.instance_arn, arn).await?;
         if !accounts.iter().any(|a| a == account_id) {
             accounts.push(account_id.to_string());
         }
         for account in &accounts {
-            let assignments = self
-                .with_retry(|| {
-                    self.admin
-                        .list_account_assignments()
-                        .instance_arn(&d.instance_arn)
-                        .account_id(account)
-                        .permission_set_arn(arn)
-                        .into_paginator()
-                        .items()
-                        .send()
-                        .try_collect()
-                })
-                .await
-                .map_err(|e| classify("ListAccountAssignments", e))?;
+            let assignments = self.assignments(&d.instance_arn, account, arn).await?;
             for a in &assignments {
                 let id = a.principal_id().unwrap_or_default();
                 let ours = account == account_id

@@ -6,7 +6,9 @@ use std::future::Future;
 use std::time::Instant;
 
 use aws_sdk_ssoadmin::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_ssoadmin::types::{PrincipalType, ProvisionTargetType, StatusValues, TargetType};
+use aws_sdk_ssoadmin::types::{
+    AccountAssignment, PrincipalType, ProvisionTargetType, StatusValues, TargetType,
+};
 
 use super::SsoGrantor;
 use crate::aws::{classify, is_code, GrantError};
@@ -298,24 +300,55 @@ impl SsoGrantor {
         d: &SsoDetails,
     ) -> Result<Vec<String>, GrantError> {
         let all = self
-            .with_retry(|| {
-                self.admin
-                    .list_account_assignments()
-                    .instance_arn(&d.instance_arn)
-                    .account_id(&d.account_id)
-                    .permission_set_arn(&d.permission_set_arn)
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .try_collect()
-            })
-            .await
-            .map_err(|e| classify("ListAccountAssignments", e))?;
+            .assignments(&d.instance_arn, &d.account_id, &d.permission_set_arn)
+            .await?;
         Ok(all
             .iter()
             .filter(|a| a.principal_type() == Some(&PrincipalType::User))
             .filter_map(|a| a.principal_id().map(str::to_string))
             .collect())
+    }
+
+    /// Every assignment (users and groups) of a permission set in one account.
+    pub(super) async fn assignments(
+        &self,
+        instance: &str,
+        account: &str,
+        permission_set: &str,
+    ) -> Result<Vec<AccountAssignment>, GrantError> {
+        self.with_retry(|| {
+            self.admin
+                .list_account_assignments()
+                .instance_arn(instance)
+                .account_id(account)
+                .permission_set_arn(permission_set)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        })
+        .await
+        .map_err(|e| classify("ListAccountAssignments", e))
+    }
+
+    /// The accounts a permission set is provisioned to.
+    pub(super) async fn provisioned_accounts(
+        &self,
+        instance: &str,
+        permission_set: &str,
+    ) -> Result<Vec<String>, GrantError> {
+        self.with_retry(|| {
+            self.admin
+                .list_accounts_for_provisioned_permission_set()
+                .instance_arn(instance)
+                .permission_set_arn(permission_set)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        })
+        .await
+        .map_err(|e| classify("ListAccountsForProvisionedPermissionSet", e))
     }
 
     /// Delete the user's assignment (all user assignments of an ephemeral permission set,

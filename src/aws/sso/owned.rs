@@ -93,21 +93,7 @@ async fn describe(
     let Some(request_id) = request_of(ps.description()) else {
         return Ok(None);
     };
-    let mut accounts: Vec<String> = patiently(backoff, || async {
-        g.with_retry(|| {
-            g.admin
-                .list_accounts_for_provisioned_permission_set()
-                .instance_arn(instance)
-                .permission_set_arn(&arn)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-        })
-        .await
-        .map_err(|e| classify("ListAccountsForProvisionedPermissionSet", e))
-    })
-    .await?;
+    let mut accounts = patiently(backoff, || g.provisioned_accounts(instance, &arn)).await?;
     // The account the request named, in case listing the provisioned accounts falls short.
     if let Some(a) = ps.description().and_then(account_in) {
         if !accounts.contains(&a) {
