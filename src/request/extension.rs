@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::rules::{check_reviewer, maybe_same_person, same_person};
-use super::transitions::{expect_state, step};
+use super::rules::{check_reviewer, same_person};
+use super::transitions::{expect_state, refuse_second_approval, step};
 use super::{
     Approval, ApproveInput, AuditAction, EventKind, Request, RuleError, State, Transition,
 };
@@ -211,19 +211,12 @@ pub fn approve_extension(
     };
     check_reviewer(cur, input.approver, input.approvers)?;
     let quorum = cur.quorum_needed(input.quorum);
-    // One person fills one place in a quorum, however they spell their address.
-    if ext
-        .approvals
-        .iter()
-        .any(|a| maybe_same_person(&a.by, input.approver))
-    {
-        return Err(RuleError::WrongState(format!(
-            "{} has already approved the extension of {}; {} more distinct approver(s) needed",
-            input.approver,
-            cur.id,
-            quorum.saturating_sub(ext.approvals.len())
-        )));
-    }
+    refuse_second_approval(
+        &ext.approvals,
+        input.approver,
+        quorum,
+        &format!("the extension of {}", cur.id),
+    )?;
     // The budget and the maximum are checked again: the acting process may be narrower.
     let to = check_room(cur, Duration::from_secs(ext.ttl_secs), max_ttl, now)?;
     let approval = Approval {

@@ -87,6 +87,22 @@ pub struct ApproveInput<'a> {
     pub quorum: usize,
 }
 
+/// One person fills one place in a quorum, however they spell their address.
+pub(super) fn refuse_second_approval(
+    approvals: &[Approval],
+    approver: &str,
+    quorum: usize,
+    what: &str,
+) -> Result<(), RuleError> {
+    if approvals.iter().any(|a| maybe_same_person(&a.by, approver)) {
+        return Err(RuleError::WrongState(format!(
+            "{approver} has already approved {what}; {} more distinct approver(s) needed",
+            quorum.saturating_sub(approvals.len())
+        )));
+    }
+    Ok(())
+}
+
 pub fn approve(
     cur: &Request,
     input: ApproveInput<'_>,
@@ -95,19 +111,7 @@ pub fn approve(
     expect_state(cur, &[State::Pending], "approve")?;
     check_reviewer(cur, input.approver, input.approvers)?;
     let quorum = cur.quorum_needed(input.quorum);
-    // One person fills one place in a quorum, however they spell their address.
-    if cur
-        .approvals
-        .iter()
-        .any(|a| maybe_same_person(&a.by, input.approver))
-    {
-        return Err(RuleError::WrongState(format!(
-            "{} has already approved {}; {} more distinct approver(s) needed",
-            input.approver,
-            cur.id,
-            quorum.saturating_sub(cur.approvals.len())
-        )));
-    }
+    refuse_second_approval(&cur.approvals, input.approver, quorum, &cur.id)?;
     if crate::policy::blocking(&cur.findings) {
         return Err(RuleError::Invalid(format!(
             "request {} has blocking policy findings and cannot be approved",
