@@ -212,6 +212,29 @@ fn opt_score(t: Option<Timestamp>) -> Option<i64> {
     t.map(|t| t.0 as i64)
 }
 
+/// Keep `id`'s row in the score index `table` (one of the store's own tables) in step
+/// with the record: its score when it has one, no row when it has none.
+fn set_score(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    column: &str,
+    id: &str,
+    score: Option<i64>,
+) -> StoreResult<()> {
+    match score {
+        Some(s) => tx.execute(
+            &format!(
+                "INSERT INTO {table} (id, {column}) VALUES (?1, ?2) \
+                 ON CONFLICT(id) DO UPDATE SET {column} = excluded.{column}"
+            ),
+            params![id, s],
+        ),
+        None => tx.execute(&format!("DELETE FROM {table} WHERE id = ?1"), params![id]),
+    }
+    .map(|_| ())
+    .map_err(io)
+}
+
 impl Store for LocalStore {
     fn commit(&self, t: &Transition, events: &[Value]) -> StoreResult<()> {
         let r: &Request = &t.next;
@@ -248,22 +271,14 @@ impl Store for LocalStore {
             params![r.id, audit],
         )
         .map_err(io)?;
-        match opt_score(r.expiry_score()) {
-            Some(s) => tx.execute(
-                "INSERT INTO expiry (id, due) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET due = excluded.due",
-                params![r.id, s],
-            ),
-            None => tx.execute("DELETE FROM expiry WHERE id = ?1", params![r.id]),
-        }
-        .map_err(io)?;
-        match opt_score(r.pending_score()) {
-            Some(s) => tx.execute(
-                "INSERT INTO pending (id, created) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET created = excluded.created",
-                params![r.id, s],
-            ),
-            None => tx.execute("DELETE FROM pending WHERE id = ?1", params![r.id]),
-        }
-        .map_err(io)?;
+        set_score(&tx, "expiry", "due", &r.id, opt_score(r.expiry_score()))?;
+        set_score(
+            &tx,
+            "pending",
+            "created",
+            &r.id,
+            opt_score(r.pending_score()),
+        )?;
         if let Some(k) = holder_key(r) {
             if holds(r) {
                 tx.execute(
@@ -279,14 +294,13 @@ impl Store for LocalStore {
             .map_err(io)?;
         }
         // Break-glass requests awaiting review (access rules).
-        match opt_score(r.review_score()) {
-            Some(s) => tx.execute(
-                "INSERT INTO unreviewed (id, since) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET since = excluded.since",
-                params![r.id, s],
-            ),
-            None => tx.execute("DELETE FROM unreviewed WHERE id = ?1", params![r.id]),
-        }
-        .map_err(io)?;
+        set_score(
+            &tx,
+            "unreviewed",
+            "since",
+            &r.id,
+            opt_score(r.review_score()),
+        )?;
         for e in events {
             tx.execute(
                 "INSERT INTO outbox (json) VALUES (?1)",

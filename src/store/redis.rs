@@ -72,6 +72,26 @@ fn unreachable(e: redis::RedisError) -> StoreError {
 }
 
 impl RedisStore {
+    /// A page of the ids in the sorted-set index `index` scored at or before `until`.
+    fn up_to(
+        &self,
+        index: &str,
+        until: Timestamp,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<Vec<String>> {
+        self.conn
+            .borrow_mut()
+            .zrangebyscore_limit(
+                self.key(index),
+                "-inf",
+                until.0,
+                offset as isize,
+                limit as isize,
+            )
+            .map_err(unreachable)
+    }
+
     /// A plain URL with everything in it (tests, tools).
     pub fn connect_url(url: &str, prefix: &str) -> anyhow::Result<Self> {
         let settings = RedisSettings {
@@ -269,16 +289,7 @@ impl Store for RedisStore {
     }
 
     fn due(&self, now: Timestamp, offset: usize, limit: usize) -> StoreResult<Vec<String>> {
-        self.conn
-            .borrow_mut()
-            .zrangebyscore_limit(
-                self.key("expiry"),
-                "-inf",
-                now.0,
-                offset as isize,
-                limit as isize,
-            )
-            .map_err(unreachable)
+        self.up_to("expiry", now, offset, limit)
     }
 
     fn stale_pending(
@@ -287,16 +298,7 @@ impl Store for RedisStore {
         offset: usize,
         limit: usize,
     ) -> StoreResult<Vec<String>> {
-        self.conn
-            .borrow_mut()
-            .zrangebyscore_limit(
-                self.key("pending"),
-                "-inf",
-                cutoff.0,
-                offset as isize,
-                limit as isize,
-            )
-            .map_err(unreachable)
+        self.up_to("pending", cutoff, offset, limit)
     }
 
     fn audit(&self, id: &str) -> StoreResult<Vec<AuditEntry>> {
@@ -430,15 +432,6 @@ impl Store for RedisStore {
         offset: usize,
         limit: usize,
     ) -> StoreResult<Vec<String>> {
-        self.conn
-            .borrow_mut()
-            .zrangebyscore_limit(
-                self.key("unreviewed"),
-                "-inf",
-                cutoff.0,
-                offset as isize,
-                limit as isize,
-            )
-            .map_err(unreachable)
+        self.up_to("unreviewed", cutoff, offset, limit)
     }
 }
